@@ -1,0 +1,154 @@
+"""Data sets of the book, all made or shipped locally (nothing is downloaded).
+
+* :func:`seed001_task` — the synthetic task of seed 001 (E001-1/2/3).
+* :class:`Quadratic` and :data:`E004_4_PUBLISHED` — the one-weight quadratic of
+  E004-4 and the table its seed printed (the book's golden output).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrlab.params import check_int, check_number
+
+__all__ = ["E004_4_PUBLISHED", "E004_4_FINAL_W", "Quadratic", "Split", "seed001_task"]
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train and test arrays of one data set: ``x_train, y_train, x_test, y_test``."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def train(self):
+        return self.x_train, self.y_train
+
+    @property
+    def test(self):
+        return self.x_test, self.y_test
+
+
+def seed001_task(n_train: int = 1000, n_test: int = 200, n_features: int = 20, seed: int = 0) -> Split:
+    """Return the seed-001 task (E001-1): ``x ~ U(0,1)^(n×d)``, ``y = 1[sum(x) > d/2]``.
+
+    With d = 20 the threshold is the seed's 10. Arrays are float32, ``y`` has
+    shape ``(n, 1)``. The seed drew its data unseeded; here one numpy generator
+    seeded with ``seed`` draws the training set, then the test set.
+    """
+    check_int("n_train", n_train, low=1)
+    check_int("n_test", n_test, low=1)
+    check_int("n_features", n_features, low=1)
+    rng = np.random.default_rng(seed)
+
+    def draw(n):
+        x = rng.random((n, n_features)).astype(np.float32)
+        y = (x.sum(axis=1, keepdims=True) > n_features / 2).astype(np.float32)
+        return x, y
+
+    x_train, y_train = draw(n_train)
+    x_test, y_test = draw(n_test)
+    return Split(x_train, y_train, x_test, y_test)
+
+
+@dataclass(frozen=True)
+class Quadratic:
+    """The loss ``L(w) = a·(w − c)²`` of one weight (E004-4 uses a = 1, c = −1).
+
+    Its gradient is ``2a(w − c)`` and its curvature ``L'' = 2a``, so a gradient
+    step with learning rate η multiplies the distance to the minimum by
+    ``1 − 2aη``: monotone convergence for ``η < 1/(2a)``, oscillating
+    convergence for ``1/(2a) < η < 1/a``, divergence for ``η > 1/a`` (C000-1).
+    """
+
+    a: float = 1.0
+    c: float = -1.0
+
+    def __post_init__(self):
+        check_number("a", self.a, low=0, low_open=True)
+        check_number("c", self.c)
+
+    def loss(self, w):
+        return self.a * (w - self.c) ** 2
+
+    def grad(self, w):
+        return 2 * self.a * (w - self.c)
+
+    @property
+    def curvature(self) -> float:
+        return 2 * self.a
+
+    def contraction(self, lr):
+        """Return ``1 − η·L''``: the factor one step multiplies ``w − c`` by."""
+        return 1 - np.asarray(lr) * self.curvature
+
+    def regime(self, lr: float) -> str:
+        """Return how gradient descent at constant ``lr`` behaves on this loss.
+
+        One of ``"monotone"``, ``"one step"``, ``"oscillating"``,
+        ``"oscillating forever"``, ``"diverging"`` (``"static"`` for lr = 0).
+        """
+        q = float(self.contraction(lr))
+        if q == 1:
+            return "static"
+        if 0 < q < 1:
+            return "monotone"
+        if q == 0:
+            return "one step"
+        if -1 < q < 0:
+            return "oscillating"
+        if q == -1:
+            return "oscillating forever"
+        return "diverging"
+
+
+#: final weight the E004-4 seed printed (``final w: -0.9957312``)
+E004_4_FINAL_W = "-0.9957312"
+
+#: the 40 rows E004-4's seed printed: (step, learning rate, loss, w), each as printed with %g
+E004_4_PUBLISHED = (
+    ("0", "0.099", "23.04", "3.8"),
+    ("1", "0.09801", "14.8194", "2.8496"),
+    ("2", "0.0970299", "9.57903", "2.095"),
+    ("3", "0.0960596", "6.22196", "1.49439"),
+    ("4", "0.095099", "4.06089", "1.01517"),
+    ("5", "0.094148", "2.66305", "0.631886"),
+    ("6", "0.0932065", "1.75459", "0.324608"),
+    ("7", "0.0922745", "1.1614", "0.0776838"),
+    ("8", "0.0913517", "0.772287", "-0.121202"),
+    ("9", "0.0904382", "0.515867", "-0.281761"),
+    ("10", "0.0895338", "0.346128", "-0.411674"),
+    ("11", "0.0886385", "0.233266", "-0.517024"),
+    ("12", "0.0877521", "0.157891", "-0.602644"),
+    ("13", "0.0868746", "0.107334", "-0.672382"),
+    ("14", "0.0860058", "0.0732756", "-0.729305"),
+    ("15", "0.0851458", "0.0502352", "-0.775868"),
+    ("16", "0.0842943", "0.0345827", "-0.814036"),
+    ("17", "0.0834514", "0.0239051", "-0.845387"),
+    ("18", "0.0826169", "0.0165914", "-0.871193"),
+    ("19", "0.0817907", "0.0115614", "-0.892476"),
+    ("20", "0.0809728", "0.00808834", "-0.910065"),
+    ("21", "0.0801631", "0.00568072", "-0.924629"),
+    ("22", "0.0793614", "0.0040052", "-0.936713"),
+    ("23", "0.0785678", "0.00283467", "-0.946758"),
+    ("24", "0.0777822", "0.00201381", "-0.955125"),
+    ("25", "0.0770043", "0.00143599", "-0.962106"),
+    ("26", "0.0762343", "0.00102774", "-0.967942"),
+    ("27", "0.075472", "0.000738235", "-0.97283"),
+    ("28", "0.0747172", "0.000532191", "-0.976931"),
+    ("29", "0.0739701", "0.000385019", "-0.980378"),
+    ("30", "0.0732304", "0.000279526", "-0.983281"),
+    ("31", "0.0724981", "0.000203643", "-0.98573"),
+    ("32", "0.0717731", "0.000148869", "-0.987799"),
+    ("33", "0.0710553", "0.000109198", "-0.98955"),
+    ("34", "0.0703448", "8.03662e-05", "-0.991035"),
+    ("35", "0.0696413", "5.93437e-05", "-0.992297"),
+    ("36", "0.0689449", "4.39641e-05", "-0.993369"),
+    ("37", "0.0682555", "3.26757e-05", "-0.994284"),
+    ("38", "0.0675729", "2.43633e-05", "-0.995064"),
+    ("39", "0.0668972", "1.82229e-05", "-0.995731"),)

@@ -1,0 +1,83 @@
+"""Stored notebooks without volatile metadata, so that a rerun that changes nothing leaves git clean.
+
+papermill and Jupyter stamp every execution with times and durations; those
+change on every run although the outputs do not. :func:`strip_volatile`
+removes them (and only them) from an executed notebook, in place::
+
+    python -m lrlab.notebooks book/01-gradient-step/gradient-step.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["VOLATILE_NOTEBOOK_KEYS", "VOLATILE_CELL_KEYS", "strip_volatile", "write_atomically"]
+
+#: keys of ``metadata.papermill`` that change from run to run
+VOLATILE_NOTEBOOK_KEYS = ("start_time", "end_time", "duration", "input_path", "output_path",
+                          "environment_variables", "version")
+#: cell metadata that only records when and how long a cell ran
+VOLATILE_CELL_KEYS = ("execution", "papermill")
+
+
+def write_atomically(path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    A reader never sees a half-written file, and a killed writer leaves the old
+    file (or none) behind.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def strip_volatile(path) -> bool:
+    """Remove timestamps and durations from the notebook at ``path``; return whether it changed.
+
+    The notebook is rewritten atomically in nbformat's own layout (1-space indent,
+    sorted keys, trailing newline), the layout Jupyter and jupytext write.
+    """
+    import nbformat
+
+    path = Path(path)
+    before = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(before, as_version=4)
+    papermill = nb.metadata.get("papermill")
+    if papermill is not None:
+        for key in VOLATILE_NOTEBOOK_KEYS:
+            papermill.pop(key, None)
+        if not papermill.get("parameters") and not papermill.get("exception"):
+            nb.metadata.pop("papermill")
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+    after = nbformat.writes(nb) + "\n"
+    if after == before:
+        return False
+    write_atomically(path, after)
+    return True
+
+
+def main(argv=None) -> int:
+    paths = sys.argv[1:] if argv is None else argv
+    if not paths:
+        print("usage: python -m lrlab.notebooks NOTEBOOK.ipynb [...]", file=sys.stderr)
+        return 2
+    for p in paths:
+        if strip_volatile(p):
+            print(f"stripped volatile metadata: {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
