@@ -1,0 +1,68 @@
+# lrlab — the learning-rate experiment book.  `make book` builds it, `make test` checks it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed
+EXTRAS ?= all
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+# papermill parameters for every notebook that declares them, e.g.
+#   make book FRAMEWORKS=torch          -> -p frameworks torch
+#   make book PARAMS="-p seed 1"
+FRAMEWORKS ?=
+PARAMS     ?=
+NOTEBOOKS  ?= book
+
+export PATH := $(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: help setup book html test unit nbval site lab sync clean
+
+help:
+	@echo "make book   build the whole book: set up .venv, execute every notebook (papermill, $(JOBS) at a time), build the site"
+	@echo "make html   build the site from the stored notebook outputs only"
+	@echo "make test   unit tests, strict nbval over every notebook, pairing check, site build with warnings as errors"
+	@echo "make lab    open the chapters in JupyterLab (jupytext pairs .ipynb with the .py twin)"
+	@echo "make sync   update each .ipynb from its edited .py twin (keeps outputs)"
+	@echo "make clean  remove the built site and caches (keeps .venv)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+book: $(STAMP)
+	lrlab book $(NOTEBOOKS) --workers $(JOBS) $(if $(FRAMEWORKS),-p frameworks $(FRAMEWORKS)) $(PARAMS)
+	@$(MAKE) --no-print-directory html
+
+html: $(STAMP)
+	jupyter-book build . --warningiserror --keep-going --quiet
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP) unit nbval site
+
+unit: $(STAMP)
+	python -m pytest tests -n 2 --dist loadfile -m "not site"
+
+nbval: $(STAMP)
+	python -m pytest --nbval book -n 2 --dist loadscope --sanitize-with tests/sanitize.cfg
+
+site: $(STAMP)
+	python -m pytest tests -m site
+
+lab: $(STAMP)
+	jupyter lab book
+
+sync: $(STAMP)
+	jupytext --sync book/*/*.py
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis runs
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
