@@ -22,6 +22,17 @@ from lrlab.records import collect, record
 
 __version__ = "0.1.0"
 
+
+def load_backends(frameworks) -> dict:
+    """Return ``{name: backend module}`` for the requested frameworks, importing only those.
+
+    ``load_backends("torch")`` imports :mod:`lrlab.torch` and never TensorFlow.
+    """
+    import importlib
+
+    return {name: importlib.import_module(f"lrlab.{name}") for name in check_frameworks(frameworks)}
+
+
 __all__ = [
     "ParameterError",
     "__version__",
@@ -31,6 +42,7 @@ __all__ = [
     "check_int",
     "check_number",
     "collect",
+    "load_backends",
     "record",
     "seed_everything",
 ]
