@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lrlab
-from lrlab import golden, training
+from lrlab import golden, schedules, training
 from lrlab.data import E004_4_FINAL_W, Quadratic
 
 BACKENDS = ("tf", "torch")
@@ -17,21 +17,9 @@ def backend(request):
     return lrlab.load_backends(request.param)[request.param]
 
 
-class _Exponential:
-    """A schedule in lrlab's contract, built straight on the native objects: 0.1·0.99^k (E004-4)."""
-
-    def __call__(self, k):
-        return np.float32(0.1) * np.float32(0.99) ** np.floor(np.asarray(k, dtype=np.float32))
-
-    def to_keras(self):
-        import keras
-
-        return keras.optimizers.schedules.ExponentialDecay(0.1, 1, 0.99, staircase=True)
-
-    def to_torch(self, optimizer):
-        import torch
-
-        return torch.optim.lr_scheduler.ExponentialLR(optimizer, 0.99)
+def _e004_4_schedule():
+    """Return E004-4's schedule, 0.1·0.99^k, as an lrlab schedule."""
+    return schedules.make("exponential", initial_lr=0.1, decay_steps=1, decay_rate=0.99, staircase=True)
 
 
 def test_backends_are_mirrored_name_for_name():
@@ -58,7 +46,7 @@ def test_descend_constant_lr_is_the_hand_update(backend):
 
 
 def test_descend_schedule_reproduces_the_published_table(backend):
-    trace = backend.descend(Quadratic().loss, 5.0, _Exponential(), 40)
+    trace = backend.descend(Quadratic().loss, 5.0, _e004_4_schedule(), 40)
     assert trace.lr_used.iloc[0] == np.float32(0.1)
     np.testing.assert_allclose(trace.lr_used.iloc[1:], trace.lr_next.iloc[:-1], rtol=1e-6)
     comparison = golden.compare_with_published(trace)
