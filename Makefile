@@ -52,7 +52,7 @@ unit: $(STAMP)
 	python -m pytest tests -n 2 --dist loadfile -m "not site"
 
 nbval: $(STAMP)
-	python -m pytest --nbval book -n 2 --dist loadscope --sanitize-with tests/sanitize.cfg
+	python -m pytest --nbval book -n 2 --dist loadscope --nbval-sanitize-with tests/sanitize.cfg
 
 site: $(STAMP)
 	python -m pytest tests -m site

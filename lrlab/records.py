@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MIME_TYPE", "collect", "record", "to_json_value"]
+__all__ = ["MIME_TYPE", "RecordMimeRenderer", "collect", "record", "to_json_value"]
 
 MIME_TYPE = "application/vnd.lrlab.record+json"
 
@@ -100,3 +100,18 @@ def collect(paths):
                     rows.append({"notebook": str(path), "name": payload["name"],
                                  "value": payload["value"], "parameters": parameters})
     return pd.DataFrame(rows, columns=["notebook", "name", "value", "parameters"])
+
+
+class RecordMimeRenderer:
+    """myst-nb mime-render plugin: the site shows a record's text line, not its JSON bundle.
+
+    Registered in pyproject.toml under the ``myst_nb.mime_renderers`` entry point,
+    so that the site build (warnings as errors) knows the record type instead of
+    warning that it is unknown.
+    """
+
+    mime_priority_overrides = [("*", MIME_TYPE, None)]
+
+    @staticmethod
+    def handle_mime(renderer, data, inline: bool):
+        return [] if data.mime_type == MIME_TYPE else None
