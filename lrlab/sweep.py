@@ -1,0 +1,531 @@
+"""Papermill batch reruns: validate a parameter grid, run each point once, resume, report.
+
+Every execution is one :func:`papermill.execute_notebook` call. The calls run on
+a :class:`concurrent.futures.ProcessPoolExecutor` (the default) or on a Dask
+cluster through ``dask.distributed.Client.get_executor()``; both hand back
+:class:`concurrent.futures.Future` objects, so :func:`execute` has one code path.
+
+Run folders (``lrlab run`` / ``lrlab sweep``)::
+
+    OUT/<notebook stem>/<name1=value1,name2=value2>/   ("defaults" when no -p is given)
+        params.json         the notebook, its parameters, written when the run starts
+        <stem>.ipynb        the executed notebook (with the error, if the run failed)
+        run.log             what the kernel printed, then the outcome
+        status.json         written LAST: {"status": "ok" | "failed", "seconds", "error", ...}
+
+Values in folder names are percent-escaped where they are not ``[A-Za-z0-9+._-]``.
+A run is *done* only when ``status.json`` says ``ok`` and its notebook exists.
+Papermill writes into a hidden ``.<stem>.partial-<pid>-<random>.json`` beside the
+final name, which is renamed into place only when execution ends; ``status.json``
+is written atomically after that. A sweep killed at any moment therefore leaves
+no file that counts as done without being complete, and running the same command
+again skips the done runs and reruns failed or unfinished ones. Each run holds an
+``fcntl`` lock on ``OUT/.../.lock`` while it works, so two sweeps over the same
+folder never execute one run twice.
+
+In-place mode (``lrlab book``): the output is the input notebook itself; on
+success the partial file is stripped of volatile metadata
+(:func:`lrlab.notebooks.strip_volatile`) and renamed over the notebook, on
+failure it is deleted and the committed notebook stays as it was.
+
+Parameters are checked before anything runs (:func:`declared_parameters`,
+:func:`parse_values`): names against papermill's own inspection of the
+``parameters`` cell, values parsed the way papermill's CLI parses ``-p`` values
+and required to have the type of the declared default.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import logging
+import os
+import secrets
+import socket
+import sys
+import time
+from concurrent.futures import as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from lrlab.params import ParameterError
+
+__all__ = [
+    "Declared",
+    "Job",
+    "Result",
+    "book_jobs",
+    "dask_executor",
+    "declared_parameters",
+    "execute",
+    "find_notebooks",
+    "grid",
+    "is_done",
+    "local_executor",
+    "parse_value",
+    "parse_values",
+    "run_folder",
+    "run_job",
+    "summary_table",
+    "sweep_jobs",
+]
+
+STATUS = "status.json"
+PARAMS = "params.json"
+LOG = "run.log"
+LOCK = ".lock"
+
+
+# --------------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class Declared:
+    """A parameter of a notebook's ``parameters`` cell: its name, default (source text) and type."""
+
+    name: str
+    default: str
+    kind: str  # "int", "float", "bool", "str", "any", or the name of a type -p cannot give (list, dict…)
+
+
+def _kind_of(default_source: str, annotation: str) -> str:
+    if annotation in ("int", "float", "bool", "str"):
+        return annotation
+    try:
+        value = ast.literal_eval(default_source)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return "any"  # an expression: its type is only known when it runs
+    if value is None:
+        return "any"
+    return type(value).__name__
+
+
+def _cell_assignments(source: str) -> dict[str, str]:
+    """Return {name: default source} for the top-level assignments of a parameters cell (Python's ast)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: papermill's inspection is all we have
+        return {}
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            found[node.targets[0].id] = ast.get_source_segment(source, node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            found[node.target.id] = ast.get_source_segment(source, node.value)
+    return found
+
+
+def declared_parameters(notebook) -> dict[str, Declared]:
+    """Return the parameters the notebook's ``parameters`` cell declares, in cell order.
+
+    Names, defaults and annotations come from :func:`papermill.inspect_notebook`.
+    Its line parser skips an assignment whose line holds a second ``=`` (in a
+    comment, say); those names are completed from Python's own parse of the cell.
+    Raises FileNotFoundError for a missing notebook.
+    """
+    import nbformat
+    from papermill.inspection import inspect_notebook
+
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook {str(notebook)!r} does not exist")
+    log = logging.getLogger("papermill")
+    level = log.level
+    log.setLevel(logging.ERROR)  # "Unable to parse line …": the ast pass below covers those lines
+    try:
+        inspected = inspect_notebook(str(notebook))
+    finally:
+        log.setLevel(level)
+    nb = nbformat.read(notebook, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    parsed = _cell_assignments(cell.source) if cell is not None else {}
+    declared = {}
+    for name in list(parsed) + [n for n in inspected if n not in parsed]:
+        info = inspected.get(name, {})
+        default = parsed.get(name, info.get("default", ""))
+        annotation = info.get("inferred_type_name", "None")
+        declared[name] = Declared(name, default, _kind_of(default, annotation))
+    return declared
+
+
+def parse_value(text: str):
+    """Return ``text`` parsed the way papermill's CLI parses a ``-p`` value.
+
+    ``True``/``False``/``None``, then int, then float, else the string itself.
+    """
+    from papermill.cli import _resolve_type  # papermill's own parser, so lrlab and papermill agree
+
+    return _resolve_type(text)
+
+
+_ALLOWED = {"int": "a whole number", "float": "a number", "bool": "True or False"}
+
+
+def _typed(notebook, declared: Declared, text: str):
+    if declared.kind == "str":
+        return text  # as papermill's -r: a string parameter takes the text as given
+    value = parse_value(text)
+    ok = {
+        "any": True,
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+    }.get(declared.kind)
+    if ok is None:
+        raise ParameterError(f"{notebook}: {declared.name} cannot be set with -p; its default "
+                             f"{declared.default} is a {declared.kind}, and -p gives one number, bool or string")
+    if not ok:
+        raise ParameterError(f"{notebook}: {declared.name} = {text!r} is not allowed; expected "
+                             f"{_ALLOWED[declared.kind]}, like its default {declared.name} = {declared.default}")
+    return value
+
+
+def parse_values(notebook, values: dict[str, list[str]], declared=None) -> dict[str, list]:
+    """Return ``{name: [typed values]}`` after checking every name and value against the notebook.
+
+    ``values`` maps parameter names to the texts given on the command line. Raises
+    :class:`lrlab.ParameterError` naming the notebook, the parameter, the value and
+    what is allowed; duplicate values are dropped (first one kept).
+    """
+    declared = declared_parameters(notebook) if declared is None else declared
+    typed = {}
+    for name, texts in values.items():
+        if name not in declared:
+            allowed = ", ".join(declared) if declared else "nothing (it has no cell tagged 'parameters')"
+            raise ParameterError(f"{notebook}: there is no parameter {name!r}; its parameters cell declares {allowed}")
+        if not texts:
+            raise ParameterError(f"{notebook}: {name} is given no value")
+        unique = []
+        for value in (_typed(notebook, declared[name], t) for t in texts):
+            if not any(type(value) is type(u) and value == u for u in unique):
+                unique.append(value)
+        typed[name] = unique
+    order = list(declared)
+    return dict(sorted(typed.items(), key=lambda item: order.index(item[0])))
+
+
+def grid(values: dict[str, list]) -> list[dict]:
+    """Return the Cartesian product of ``{name: [values]}`` as a list of ``{name: value}`` (last name fastest)."""
+    names = list(values)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
+
+
+# --------------------------------------------------------------------------- jobs
+@dataclass(frozen=True)
+class Job:
+    """One papermill execution: the notebook, its parameters, where the output goes."""
+
+    notebook: str  # input notebook
+    parameters: dict = field(default_factory=dict)
+    output: str = ""  # final output notebook path
+    folder: str | None = None  # run folder (run/sweep), None in place (book)
+    cwd: str = ""  # working directory of the kernel: the notebook's folder
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of a job: ``status`` is ``ok``, ``failed`` or ``skipped`` (done earlier)."""
+
+    label: str
+    status: str
+    seconds: float = 0.0
+    error: str = ""
+    parameters: dict = field(default_factory=dict)
+
+
+def _folder_value(value) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return quote(text, safe="+-._") or "''"
+
+
+def run_folder(out, notebook, parameters: dict) -> Path:
+    """Return the run folder ``OUT/<stem>/<name=value,…>`` of one grid point (``defaults`` for none)."""
+    import hashlib
+
+    name = ",".join(f"{k}={_folder_value(v)}" for k, v in parameters.items()) or "defaults"
+    if len(name) > 150:
+        name = f"{name[:100]}-{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+    return Path(out) / Path(notebook).stem / name
+
+
+def is_done(folder) -> bool:
+    """Return whether the run folder holds a finished run: ``status.json`` says ok and the notebook exists."""
+    folder = Path(folder)
+    try:
+        status = json.loads((folder / STATUS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return status.get("status") == "ok" and (folder / status.get("output", "")).is_file()
+
+
+def sweep_jobs(notebook, values: dict[str, list], out) -> list[Job]:
+    """Return one job per point of the grid of already-typed ``values``, each in its run folder under ``out``."""
+    notebook = Path(notebook)
+    jobs = []
+    for point in grid(values):
+        folder = run_folder(out, notebook, point)
+        jobs.append(Job(notebook=str(notebook), parameters=point, output=str(folder / notebook.name),
+                        folder=str(folder), cwd=str(notebook.resolve().parent),
+                        label=f"{notebook.stem}/{folder.name}"))
+    return jobs
+
+
+def find_notebooks(paths) -> list[Path]:
+    """Return every ``*.ipynb`` under ``paths`` (files or folders), skipping checkpoints, ``_build`` and hidden files."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(p for p in path.rglob("*.ipynb")
+                         if not {".ipynb_checkpoints", "_build"} & set(p.parts) and not p.name.startswith("."))
+        else:
+            raise FileNotFoundError(f"path {str(path)!r} does not exist")
+    return sorted(dict.fromkeys(found))
+
+
+def book_jobs(paths, values: dict[str, str]) -> list[Job]:
+    """Return one in-place job per notebook under ``paths``, with the ``-p`` values its parameters cell declares.
+
+    ``values`` maps names to one text each. A name no notebook declares, or a value of the
+    wrong type for a notebook that declares it, raises :class:`lrlab.ParameterError`.
+    """
+    notebooks = find_notebooks(paths)
+    if not notebooks:
+        raise FileNotFoundError(f"no notebooks under {', '.join(map(str, paths))}")
+    jobs, used = [], set()
+    for notebook in notebooks:
+        declared = declared_parameters(notebook)
+        mine = {name: [text] for name, text in values.items() if name in declared}
+        used.update(mine)
+        parameters = {name: vals[0] for name, vals in parse_values(notebook, mine, declared).items()}
+        jobs.append(Job(notebook=str(notebook), parameters=parameters, output=str(notebook), folder=None,
+                        cwd=str(notebook.resolve().parent), label=str(notebook)))
+    unknown = [name for name in values if name not in used]
+    if unknown:
+        raise ParameterError(f"no notebook under {', '.join(map(str, paths))} declares a parameter "
+                             f"{unknown[0]!r}; -p only reaches notebooks whose parameters cell has that name")
+    return jobs
+
+
+# --------------------------------------------------------------------------- one run (in a worker)
+def _write_json(path: Path, data) -> None:
+    from lrlab.notebooks import write_atomically
+
+    write_atomically(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def _last_line(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        text = f"{exc.ename}: {exc.evalue}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_partials(output: Path, every: bool) -> None:
+    """Delete partial files left by killed runs of ``output`` (all of them under the run lock, else dead pids')."""
+    for partial in output.parent.glob(f".{output.stem}.partial-*.json"):
+        try:
+            pid = int(partial.name.rsplit(".partial-", 1)[1].split("-", 1)[0])
+        except ValueError:
+            continue
+        if every or not _pid_alive(pid):
+            partial.unlink(missing_ok=True)
+
+
+#: the kernel's own log (e.g. ipykernel's "running over TCP without encryption" warning, a
+#: "KeyboardInterrupt caught" line at shutdown) is not the notebook's output: keep it quiet
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
+
+
+def _execute_notebook(job: Job, partial: Path, log) -> None:
+    """Execute the job's notebook into ``partial``; the kernel's streams and papermill's log go to ``log``."""
+    import threading
+
+    import papermill
+
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(logging.Formatter("papermill %(levelname)s: %(message)s"))
+    thread = threading.get_ident()
+    handler.addFilter(lambda rec: rec.thread == thread)  # a Dask worker may run several jobs in threads
+    papermill_log = logging.getLogger("papermill")
+    papermill_log.propagate = False  # in a worker process: papermill speaks to the run's log only
+    papermill_log.addHandler(handler)
+    try:
+        papermill.execute_notebook(job.notebook, str(partial), parameters=dict(job.parameters), cwd=job.cwd,
+                                   progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
+                                   extra_arguments=list(KERNEL_ARGUMENTS))
+    finally:
+        papermill_log.removeHandler(handler)
+
+
+def run_job(job: Job) -> Result:
+    """Execute one job with papermill and return its :class:`Result`; never raises for a failing notebook.
+
+    Run folders are locked while the job works; a job whose folder is already done is skipped.
+    """
+    output = Path(job.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock = None
+    if job.folder is not None:
+        import fcntl
+
+        lock = open(Path(job.folder) / LOCK, "w")  # noqa: SIM115 - held until the end of the run
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        if job.folder is not None and is_done(job.folder):
+            return Result(job.label, "skipped", parameters=job.parameters)
+        return _run_locked(job, output)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _run_locked(job: Job, output: Path) -> Result:
+    from lrlab.notebooks import strip_volatile
+
+    folder = Path(job.folder) if job.folder is not None else None
+    _remove_partials(output, every=folder is not None)
+    partial = output.parent / f".{output.stem}.partial-{os.getpid()}-{secrets.token_hex(4)}.json"
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if folder is not None:
+        (folder / STATUS).unlink(missing_ok=True)
+        _write_json(folder / PARAMS, {"notebook": job.notebook, "parameters": job.parameters})
+        log = open(folder / LOG, "w", encoding="utf-8")  # noqa: SIM115
+    else:
+        log = open(os.devnull, "w")  # noqa: SIM115 - in place: the console line is the log
+    t0 = time.perf_counter()
+    error = ""
+    with log:
+        log.write(f"lrlab: {job.notebook} {json.dumps(job.parameters)} started {started} "
+                  f"on {socket.gethostname()} pid {os.getpid()}\n")
+        log.flush()
+        try:
+            _execute_notebook(job, partial, log)
+        except Exception as exc:  # a failing run is a result, not a crash of the sweep
+            error = _last_line(exc)
+        seconds = time.perf_counter() - t0
+        log.write(f"\nlrlab: {'failed: ' + error if error else 'ok'} after {seconds:.1f} s\n")
+    if folder is None:
+        if error:
+            partial.unlink(missing_ok=True)
+        else:
+            mode = output.stat().st_mode & 0o777
+            strip_volatile(partial)
+            os.chmod(partial, mode)
+            os.replace(partial, output)
+    else:
+        if partial.exists():
+            os.replace(partial, output)
+        _write_json(folder / STATUS, {"status": "failed" if error else "ok", "error": error,
+                                      "seconds": round(seconds, 3), "started": started,
+                                      "output": output.name, "parameters": job.parameters,
+                                      "host": socket.gethostname()})
+    return Result(job.label, "failed" if error else "ok", seconds, error, job.parameters)
+
+
+# --------------------------------------------------------------------------- many runs
+def _die_with_parent() -> None:  # pragma: no cover - runs in the pool's workers
+    """Pool initializer: on Linux, ask the kernel to SIGKILL this worker when the sweep process dies.
+
+    A killed sweep then leaves no worker picking up queued runs behind its back; the
+    worker's papermill kernel follows (ipykernel exits when its parent goes).
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+def local_executor(workers: int):
+    """Return a process pool of ``workers`` fresh (spawned) processes that die with this one."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_die_with_parent)
+
+
+def execute(jobs: list[Job], executor, *, progress=True, on_result=None) -> list[Result]:
+    """Run ``jobs`` on ``executor`` (anything with concurrent.futures' ``submit``) and return their results in job order.
+
+    Run folders already done are skipped without being submitted. ``on_result(result)``
+    is called in this process as each run finishes. A tqdm bar over runs goes to stderr.
+    """
+    from tqdm import tqdm
+
+    results: dict[int, Result] = {}
+    todo = []
+    for index, job in enumerate(jobs):
+        if job.folder is not None and is_done(job.folder):
+            results[index] = Result(job.label, "skipped", parameters=job.parameters)
+            if on_result:
+                on_result(results[index])
+        else:
+            todo.append(index)
+    with tqdm(total=len(todo), file=sys.stderr, unit="run", disable=not progress or not todo,
+              dynamic_ncols=True) as bar:
+        futures = {executor.submit(run_job, jobs[i]): i for i in todo}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker itself died: the run stays unfinished
+                result = Result(jobs[index].label, "failed", error=_last_line(exc), parameters=jobs[index].parameters)
+            results[index] = result
+            bar.update()
+            if on_result:
+                bar.clear()
+                on_result(result)
+                bar.refresh()
+    return [results[i] for i in range(len(jobs))]
+
+
+def summary_table(results: list[Result]) -> str:
+    """Return a plain-text table of results: run, status, seconds, error; then the counts."""
+    rows = [("run", "status", "seconds", "error")]
+    rows += [(r.label, r.status, "-" if r.status == "skipped" else f"{r.seconds:.1f}", r.error) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip() for a, b, c, d in rows]
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
+    lines.append(f"{len(results)} run{'s' * (len(results) != 1)}: {counts['ok']} ok, {counts['skipped']} done earlier (skipped), "
+                 f"{counts['failed']} failed")
+    return "\n".join(lines)
+
+
+@contextmanager
+def dask_executor(address: str | None = None, workers: int = 2):
+    """Yield a concurrent.futures executor on a Dask cluster: the one at ``address``, else a LocalCluster.
+
+    The LocalCluster has ``workers`` single-threaded worker processes and is closed on exit.
+    Workers of a remote cluster need lrlab installed and must see the notebook and the output folder.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if address:
+        with Client(address) as client:
+            yield client.get_executor(pure=False)
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client.get_executor(pure=False)
