@@ -32,14 +32,14 @@
 # why today's numbers differ from the ones printed in 2018.
 
 # %% tags=["parameters"]
-frameworks = "tf,torch"  # "tf", "torch" or both, comma-separated
-seed = 0  # nothing below is random; every chapter takes a seed
-initial_lr = 0.1  # E004-4: lr_k = initial_lr * decay_rate ** (k / decay_steps)
-decay_rate = 0.99
-decay_steps = 1
-staircase = True  # floor(k / decay_steps) in the exponent
-w0 = 5.0  # the starting weight
-steps = 40  # gradient steps
+frameworks: str = "tf,torch"  # "tf", "torch" or both, comma-separated
+seed: int = 0  # nothing below is random; every chapter takes a seed
+initial_lr: float = 0.1  # E004-4 decays initial_lr by decay_rate every decay_steps updates
+decay_rate: float = 0.99
+decay_steps: int = 1
+staircase: bool = True  # use floor(k / decay_steps) in the exponent
+w0: float = 5.0  # the starting weight
+steps: int = 40  # gradient steps
 
 # %%
 import matplotlib.pyplot as plt
