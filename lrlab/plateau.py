@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -200,9 +201,11 @@ def keras_lrs(metrics, lr: float, **kwargs) -> np.ndarray:
     callback.set_model(_OptimizerHolder(optimizer))
     callback.on_train_begin()
     out = []
-    for epoch, metric in enumerate(_metrics(metrics)):
-        callback.on_epoch_end(epoch, {"val_loss": metric})
-        out.append(float(np.asarray(optimizer.learning_rate)))
+    with warnings.catch_warnings():  # Keras 3.15's callback reads its LR variable through numpy 2's
+        warnings.filterwarnings("ignore", message="__array__ implementation", category=DeprecationWarning)
+        for epoch, metric in enumerate(_metrics(metrics)):  # deprecated __array__ path; harmless here
+            callback.on_epoch_end(epoch, {"val_loss": metric})
+            out.append(float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
     return np.array(out)
 
 
