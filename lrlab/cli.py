@@ -184,7 +184,8 @@ def _collect(args) -> int:
     write_atomically(folder / "records.csv", frame.to_csv(index=False))
     runs = frame.drop_duplicates("run")
     counts = runs["status"].value_counts()
-    print(f"{len(runs)} runs ({', '.join(f'{n} {s}' for s, n in counts.items())}), "
+    counts = [f"{counts[s]} {s}" for s in ("ok", "failed", "unfinished") if s in counts]
+    print(f"{len(runs)} run{'s' * (len(runs) != 1)} ({', '.join(counts)}), "
           f"{int(frame['record'].notna().sum())} records -> {folder / 'records.csv'}")
     parameters = [c for c in frame.columns if c not in ("notebook", "run", "status", "seconds", "error",
                                                           "record", "value")]
