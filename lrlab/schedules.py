@@ -40,11 +40,10 @@ naming the parameter and the value when a parameter is out of range.
 
 from __future__ import annotations
 
-import functools
-import math
 
 import numpy as np
 
+from lrlab import schedule_twins as twins
 from lrlab.params import ParameterError, check_bool, check_choice, check_int, check_number
 
 __all__ = [
@@ -151,12 +150,12 @@ class Schedule:
         A schedule made of pieces (cosine then its floor, a warmup then another
         schedule) is torch's native ``SequentialLR`` over the pieces.
         """
-        _set_group_lr(optimizer, self._torch_base_lr)
+        twins.set_group_lr(optimizer, self._torch_base_lr)
         segments = self._torch_segments(optimizer, **options)
         if len(segments) == 1:
             return segments[0][0]
         milestones = list(np.cumsum([length for _, length in segments[:-1]]).astype(int).tolist())
-        return _lr_scheduler().SequentialLR(optimizer, [child for child, _ in segments], milestones)
+        return twins.lr_scheduler().SequentialLR(optimizer, [child for child, _ in segments], milestones)
 
     @property
     def _torch_base_lr(self) -> float:
@@ -169,121 +168,6 @@ class Schedule:
 
     def _torch(self, optimizer, **options):  # pragma: no cover - abstract
         raise NotImplementedError
-
-
-def _set_group_lr(optimizer, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group["lr"] = lr
-        group["initial_lr"] = lr
-
-
-class _Ratio:
-    """Return ``schedule(n) / base`` for torch's ``LambdaLR`` (a callable object, so it survives ``state_dict``)."""
-
-    def __init__(self, schedule: Schedule, base: float):
-        self.schedule = schedule
-        self.base = base
-
-    def __call__(self, n: int) -> float:
-        return float(self.schedule(n)) / self.base
-
-
-def _lambda_lr(schedule: Schedule, optimizer):
-    """Return torch's native ``LambdaLR`` following ``schedule`` (for rules torch has no class for)."""
-    return _lr_scheduler().LambdaLR(optimizer, _Ratio(schedule, schedule._torch_base_lr))
-
-
-def _lr_scheduler():
-    from torch.optim import lr_scheduler
-
-    return lr_scheduler
-
-
-def _keras_schedules():
-    from lrlab.determinism import configure_tensorflow
-
-    configure_tensorflow()
-    import keras
-
-    return keras.optimizers.schedules
-
-
-@functools.cache
-def _keras_classes() -> dict:
-    """Return the small Keras ``LearningRateSchedule`` subclasses for rules Keras has no class for.
-
-    Built on first use (so that importing lrlab.schedules imports no framework);
-    each computes its rule in float32 with ``keras.ops``, like Keras's own classes.
-    """
-    schedules = _keras_schedules()
-    from keras import ops
-
-    f32 = "float32"
-
-    class _Schedule(schedules.LearningRateSchedule):
-        def __init__(self, **config):
-            super().__init__()
-            self._config = config
-            self.__dict__.update(config)
-
-        def get_config(self):
-            return dict(self._config)
-
-    class ConstantLearningRate(_Schedule):
-        """``learning_rate`` at every step."""
-
-        def __call__(self, step):
-            return ops.convert_to_tensor(self.learning_rate, dtype=f32)
-
-    class CyclicLearningRate(_Schedule):
-        """Triangular / triangular2 / exp_range cycles between ``base_lr`` and ``max_lr`` (torch's CyclicLR)."""
-
-        def __call__(self, step):
-            k = ops.cast(step, f32)
-            total = ops.cast(2 * self.step_size_up, f32)
-            cycle = ops.floor(1.0 + k / total)
-            x = 1.0 + k / total - cycle
-            h = ops.where(x <= 0.5, x / 0.5, (x - 1.0) / (0.5 - 1.0))
-            if self.mode == "triangular":
-                scale = ops.ones_like(k)
-            elif self.mode == "triangular2":
-                scale = 1.0 / ops.power(ops.cast(2.0, f32), cycle - 1.0)
-            else:
-                scale = ops.power(ops.cast(self.gamma, f32), k)
-            base = ops.cast(self.base_lr, f32)
-            return base + (ops.cast(self.max_lr, f32) - base) * h * scale
-
-    class OneCycleLearningRate(_Schedule):
-        """Two-phase one-cycle rule of torch's OneCycleLR, held at its last value after ``total_steps``."""
-
-        def __call__(self, step):
-            k = ops.minimum(ops.cast(step, f32), ops.cast(self.total_steps - 1, f32))
-            top = ops.cast(self.max_lr, f32)
-            low = top / ops.cast(self.div_factor, f32)
-            end = low / ops.cast(self.final_div_factor, f32)
-            e1 = ops.cast(self.pct_start * self.total_steps - 1.0, f32)
-            e2 = ops.cast(self.total_steps - 1, f32)
-            rising = k <= e1
-            start_lr = ops.where(rising, low, top)
-            end_lr = ops.where(rising, top, end)
-            pct = ops.where(rising, k / e1, (k - e1) / (e2 - e1))
-            if self.anneal_strategy == "cos":
-                return end_lr + (start_lr - end_lr) / 2.0 * (ops.cos(math.pi * pct) + 1.0)
-            return (end_lr - start_lr) * pct + start_lr
-
-    class LinearWarmup(_Schedule):
-        """Linear warmup from ``start_lr`` to ``target_lr`` over ``warmup_steps``, then ``after(step − warmup_steps)``."""
-
-        def __call__(self, step):
-            k = ops.cast(step, f32)
-            w = ops.cast(self.warmup_steps, f32)
-            start = ops.cast(self.start_lr, f32)
-            ramp = (ops.cast(self.target_lr, f32) - start) * (k / w) + start
-            later = ops.cast(self.after(ops.maximum(ops.cast(step, "int64") - self.warmup_steps, 0)), f32)
-            return ops.where(k < w, ramp, later)
-
-    return {cls.__name__: cls for cls in (ConstantLearningRate, CyclicLearningRate, OneCycleLearningRate,
-                                          LinearWarmup)}
 
 
 # ======================================================================================
@@ -311,10 +195,10 @@ class Constant(Schedule):
         return np.full(k.shape, self.lr)
 
     def to_keras(self):
-        return _keras_classes()["ConstantLearningRate"](learning_rate=self.lr)
+        return twins.keras_classes()["ConstantLearningRate"](learning_rate=self.lr)
 
     def _torch(self, optimizer):
-        return _lr_scheduler().ConstantLR(optimizer, factor=1.0, total_iters=0)
+        return twins.lr_scheduler().ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
 @register
@@ -356,11 +240,11 @@ class Exponential(Schedule):
         return self.lr0 * np.power(self.decay_rate, p)
 
     def to_keras(self):
-        return _keras_schedules().ExponentialDecay(self.lr0, self.decay_steps, self.decay_rate,
+        return twins.keras_schedules().ExponentialDecay(self.lr0, self.decay_steps, self.decay_rate,
                                                    staircase=self.staircase)
 
     def _torch(self, optimizer):
-        lr_scheduler = _lr_scheduler()
+        lr_scheduler = twins.lr_scheduler()
         if self.decay_steps == 1:
             return lr_scheduler.ExponentialLR(optimizer, gamma=self.decay_rate)
         if self.staircase:
@@ -390,10 +274,10 @@ class Step(Schedule):
         return self.lr0 * np.power(self.gamma, np.floor(k / self.step_size))
 
     def to_keras(self):
-        return _keras_schedules().ExponentialDecay(self.lr0, self.step_size, self.gamma, staircase=True)
+        return twins.keras_schedules().ExponentialDecay(self.lr0, self.step_size, self.gamma, staircase=True)
 
     def _torch(self, optimizer):
-        return _lr_scheduler().StepLR(optimizer, step_size=self.step_size, gamma=self.gamma)
+        return twins.lr_scheduler().StepLR(optimizer, step_size=self.step_size, gamma=self.gamma)
 
 
 @register
@@ -428,10 +312,10 @@ class MultiStep(Schedule):
 
     def to_keras(self):
         values = [self.lr0 * self.gamma ** j for j in range(len(self.milestones) + 1)]
-        return _keras_schedules().PiecewiseConstantDecay([m - 1 for m in self.milestones], values)
+        return twins.keras_schedules().PiecewiseConstantDecay([m - 1 for m in self.milestones], values)
 
     def _torch(self, optimizer):
-        return _lr_scheduler().MultiStepLR(optimizer, milestones=list(self.milestones), gamma=self.gamma)
+        return twins.lr_scheduler().MultiStepLR(optimizer, milestones=list(self.milestones), gamma=self.gamma)
 
 
 @register
@@ -458,11 +342,11 @@ class InverseTime(Schedule):
         return self.lr0 / (1.0 + self.decay_rate * (np.floor(p) if self.staircase else p))
 
     def to_keras(self):
-        return _keras_schedules().InverseTimeDecay(self.lr0, self.decay_steps, self.decay_rate,
+        return twins.keras_schedules().InverseTimeDecay(self.lr0, self.decay_steps, self.decay_rate,
                                                    staircase=self.staircase)
 
     def _torch(self, optimizer):
-        return _lambda_lr(self, optimizer)
+        return twins.lambda_lr(self, optimizer)
 
 
 @register
@@ -492,13 +376,13 @@ class Polynomial(Schedule):
         return (self.lr0 - self.end_lr) * np.power(1.0 - frac, self.power) + self.end_lr
 
     def to_keras(self):
-        return _keras_schedules().PolynomialDecay(self.lr0, self.decay_steps, end_learning_rate=self.end_lr,
+        return twins.keras_schedules().PolynomialDecay(self.lr0, self.decay_steps, end_learning_rate=self.end_lr,
                                                   power=self.power, cycle=False)
 
     def _torch(self, optimizer):
         if self.end_lr == 0.0:
-            return _lr_scheduler().PolynomialLR(optimizer, total_iters=self.decay_steps, power=self.power)
-        return _lambda_lr(self, optimizer)
+            return twins.lr_scheduler().PolynomialLR(optimizer, total_iters=self.decay_steps, power=self.power)
+        return twins.lambda_lr(self, optimizer)
 
 
 def _half_cosine(x):
@@ -532,10 +416,10 @@ class Cosine(Schedule):
         return self.lr0 * ((1.0 - self.alpha) * _half_cosine(frac) + self.alpha)
 
     def to_keras(self):
-        return _keras_schedules().CosineDecay(self.lr0, self.decay_steps, alpha=self.alpha)
+        return twins.keras_schedules().CosineDecay(self.lr0, self.decay_steps, alpha=self.alpha)
 
     def _torch_segments(self, optimizer):
-        lr_scheduler = _lr_scheduler()
+        lr_scheduler = twins.lr_scheduler()
         return [(lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.decay_steps, eta_min=self.alpha * self.lr0),
                  self.decay_steps),
                 (lr_scheduler.ConstantLR(optimizer, factor=self.alpha, total_iters=2**62), None)]
@@ -585,14 +469,14 @@ class CosineRestarts(Schedule):
         return self.lr0 * ((1.0 - self.alpha) * np.power(self.m_mul, i) * _half_cosine(frac) + self.alpha)
 
     def to_keras(self):
-        return _keras_schedules().CosineDecayRestarts(self.lr0, self.first_decay_steps, t_mul=self.t_mul,
+        return twins.keras_schedules().CosineDecayRestarts(self.lr0, self.first_decay_steps, t_mul=self.t_mul,
                                                       m_mul=self.m_mul, alpha=self.alpha)
 
     def _torch(self, optimizer):
         if self.m_mul == 1.0 and self.t_mul == int(self.t_mul):
-            return _lr_scheduler().CosineAnnealingWarmRestarts(
+            return twins.lr_scheduler().CosineAnnealingWarmRestarts(
                 optimizer, T_0=self.first_decay_steps, T_mult=int(self.t_mul), eta_min=self.alpha * self.lr0)
-        return _lambda_lr(self, optimizer)
+        return twins.lambda_lr(self, optimizer)
 
 
 @register
@@ -636,9 +520,9 @@ class Warmup(Schedule):
 
     def to_keras(self):
         if isinstance(self.after, Cosine):
-            return _keras_schedules().CosineDecay(self.start_lr, self.after.decay_steps, alpha=self.after.alpha,
+            return twins.keras_schedules().CosineDecay(self.start_lr, self.after.decay_steps, alpha=self.after.alpha,
                                                   warmup_target=self.target_lr, warmup_steps=self.warmup_steps)
-        return _keras_classes()["LinearWarmup"](after=self.after.to_keras(), warmup_steps=self.warmup_steps,
+        return twins.keras_classes()["LinearWarmup"](after=self.after.to_keras(), warmup_steps=self.warmup_steps,
                                                  start_lr=self.start_lr, target_lr=self.target_lr)
 
     @property
@@ -647,8 +531,8 @@ class Warmup(Schedule):
 
     def _torch_segments(self, optimizer, **options):
         if self.start_lr > self.target_lr:
-            return [(_lambda_lr(self, optimizer), None)]
-        ramp = _lr_scheduler().LinearLR(optimizer, start_factor=self.start_lr / self.target_lr, end_factor=1.0,
+            return [(twins.lambda_lr(self, optimizer), None)]
+        ramp = twins.lr_scheduler().LinearLR(optimizer, start_factor=self.start_lr / self.target_lr, end_factor=1.0,
                                         total_iters=self.warmup_steps)
         return [(ramp, self.warmup_steps)] + self.after._torch_segments(optimizer, **options)
 
@@ -693,11 +577,11 @@ class Cyclic(Schedule):
         return self.base_lr + (self.max_lr - self.base_lr) * h * scale
 
     def to_keras(self):
-        return _keras_classes()["CyclicLearningRate"](**self._params)
+        return twins.keras_classes()["CyclicLearningRate"](**self._params)
 
     def _torch(self, optimizer, cycle_momentum: bool = False, base_momentum: float = 0.8,
                max_momentum: float = 0.9):
-        return _lr_scheduler().CyclicLR(optimizer, base_lr=self.base_lr, max_lr=self.max_lr,
+        return twins.lr_scheduler().CyclicLR(optimizer, base_lr=self.base_lr, max_lr=self.max_lr,
                                         step_size_up=self.step_size_up, mode=self.mode, gamma=self.gamma,
                                         cycle_momentum=check_bool("cycle_momentum", cycle_momentum),
                                         base_momentum=base_momentum, max_momentum=max_momentum)
@@ -755,11 +639,11 @@ class OneCycle(Schedule):
         return (end_lr - start_lr) * pct + start_lr
 
     def to_keras(self):
-        return _keras_classes()["OneCycleLearningRate"](**self._params)
+        return twins.keras_classes()["OneCycleLearningRate"](**self._params)
 
     def _torch(self, optimizer, cycle_momentum: bool = False, base_momentum: float = 0.85,
                max_momentum: float = 0.95):
-        return _lr_scheduler().OneCycleLR(optimizer, max_lr=self.max_lr, total_steps=self.total_steps,
+        return twins.lr_scheduler().OneCycleLR(optimizer, max_lr=self.max_lr, total_steps=self.total_steps,
                                           pct_start=self.pct_start, anneal_strategy=self.anneal_strategy,
                                           div_factor=self.div_factor, final_div_factor=self.final_div_factor,
                                           cycle_momentum=check_bool("cycle_momentum", cycle_momentum),

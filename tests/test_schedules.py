@@ -2,9 +2,9 @@
 
 Every schedule is driven, for hypothesis-drawn parameters, through a real Keras
 ``SGD`` (``optimizer.apply``) and a real torch ``SGD`` (``optimizer.step();
-scheduler.step()``) on a dummy weight. Before each update the weight is reset
-to 0 and its gradient is −1, so after the update the weight *is* the LR that
-update used, in the weight's float32. Seed rows: E000-2, E000-3, E001-1/2,
+scheduler.step()``) on a dummy weight (:mod:`lrlab.schedule_twins`). Before
+each update the weight is reset to 0 and its gradient is −1, so after the
+update the weight *is* the LR that update used, in the weight's float32. Seed rows: E000-2, E000-3, E001-1/2,
 E002-2/3/4, E004-3, E004-4, C001-1.
 """
 
@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrlab import ParameterError, schedules
+from lrlab.schedule_twins import keras_lrs_used, torch_lrs_used
 from lrlab.determinism import configure_tensorflow, configure_torch
 
 tf = configure_tensorflow()
@@ -32,39 +33,9 @@ TORCH_TOL = 1e-12
 #: schedule × parameter cases driven through both frameworks, and the largest gaps seen (printed at the end)
 DRIVEN: dict[str, int] = {}
 GAPS = {"keras": 0.0, "keras_rel": 0.0, "torch": 0.0}
-EXAMPLES = 14
+EXAMPLES = 20
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-
-
-def keras_lrs_used(schedule, n: int) -> np.ndarray:
-    """Return the LR each of ``n`` Keras SGD updates used (read from the weight's change)."""
-    optimizer = keras.optimizers.SGD(learning_rate=schedule.to_keras())
-    weight = keras.Variable(np.zeros(1, np.float32))
-    gradient = tf.constant([-1.0])
-    used = np.empty(n)
-    for k in range(n):
-        weight.assign([0.0])
-        optimizer.apply([gradient], [weight])
-        used[k] = weight.numpy()[0]
-    return used
-
-
-def torch_lrs_used(schedule, n: int, **options) -> np.ndarray:
-    """Return the group LR in force for each of ``n`` torch SGD updates, checking the update used it."""
-    weight = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.SGD([weight], lr=123.0)
-    scheduler = schedule.to_torch(optimizer, **options)
-    used = np.empty(n)
-    for k in range(n):
-        used[k] = optimizer.param_groups[0]["lr"]
-        with torch.no_grad():
-            weight.zero_()
-        weight.grad = torch.tensor([-1.0])
-        optimizer.step()
-        scheduler.step()
-        assert weight.item() == np.float32(used[k])  # the update really used the group LR
-    return used
 
 
 def drive(schedule, n: int, **torch_options):
