@@ -1,9 +1,18 @@
 """The TensorFlow 2 / Keras 3 training backend; :mod:`lrlab.torch` mirrors it name for name.
 
 Importing this module configures TensorFlow first (quiet logs, deterministic
-ops, one thread: :func:`lrlab.determinism.configure_tensorflow`). The logic the
-two backends share lives in :mod:`lrlab.training`; this module only makes the
-Keras calls.
+ops, one thread: :func:`lrlab.determinism.configure_tensorflow`). What the two
+backends share — the layer spec and the numpy initial weights, lrlab's
+optimizer defaults, the batch order, the epoch loop, the history table, the
+callbacks — lives in :mod:`lrlab.training` and :mod:`lrlab.callbacks`; this
+module only makes the Keras calls:
+
+* :func:`mlp` — a ``keras.Sequential`` of ``Dense`` layers and a final
+  ``Activation`` layer, loaded with weights drawn once in numpy;
+* :func:`optimizer` / :func:`fit` — native ``keras.optimizers`` and
+  ``keras.optimizers.schedules``, driven by one compiled ``tf.function`` per
+  epoch (a ``tf.while_loop`` over the batches: no per-step Python);
+* :func:`descend` — E000-1/E004-1/E004-4 on one float32 weight.
 """
 
 from __future__ import annotations
@@ -12,16 +21,24 @@ from lrlab.determinism import configure_tensorflow
 
 tf = configure_tensorflow()
 
+import dataclasses  # noqa: E402
+import warnings  # noqa: E402
+
 import keras  # noqa: E402  (after the environment above is set)
 import numpy as np  # noqa: E402
 
 from lrlab import training  # noqa: E402
+from lrlab.callbacks import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau  # noqa: E402
 
-__all__ = ["descend"]
+__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "evaluate", "fit", "load_model",
+           "mlp", "optimizer", "predict", "set_weights", "weights"]
 
 FRAMEWORK = "tf"
 
 
+# ----------------------------------------------------------------------------------------
+# descend: one weight, native SGD
+# ----------------------------------------------------------------------------------------
 def _keras_lr(lr):
     """Return what Keras takes as ``learning_rate`` for a float or an lrlab schedule."""
     return lr.to_keras() if training.is_schedule(lr) else float(lr)
@@ -48,3 +65,277 @@ def descend(loss, w0, lr, steps):
         optimizer.apply_gradients([(tape.gradient(value, w), w)])
         rows.append((k, lr_used, optimizer.learning_rate.numpy(), loss(w).numpy(), w.numpy()))
     return training.descend_table(rows)
+
+
+# ----------------------------------------------------------------------------------------
+# models
+# ----------------------------------------------------------------------------------------
+def mlp(layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None, dtype="float32"):
+    """Return a ``keras.Sequential`` MLP whose initial weights were drawn in numpy (E001-1/2/3).
+
+    ``layers`` lists widths from input to output: ``mlp((20, 64, 32, 1))`` is
+    the seed-001 network, ``Dense(64, relu) → Dense(32, relu) → Dense(1)`` then
+    ``Activation(sigmoid)``. The output activation is its own layer so that
+    ``fit`` computes the cross-entropies from the logits. The weights are
+    :func:`lrlab.training.initial_weights` (``seed``) or the given
+    ``[(kernel (in, out), bias), ...]``: identical to :func:`lrlab.torch.mlp`'s.
+    """
+    spec = training.check_mlp(layers, activation, output_activation, dtype)
+    hidden = [keras.layers.Dense(width, activation=spec.activation, dtype=spec.dtype)
+              for width in spec.sizes[1:-1]]
+    model = keras.Sequential([keras.Input((spec.sizes[0],), dtype=spec.dtype), *hidden,
+                              keras.layers.Dense(spec.sizes[-1], dtype=spec.dtype),
+                              keras.layers.Activation(spec.output_activation, dtype=spec.dtype)])
+    set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
+    return model
+
+
+def _spec(model) -> training.MLPSpec:
+    """Return the :class:`~lrlab.training.MLPSpec` of a model made by :func:`mlp`."""
+    layers = getattr(model, "layers", None)
+    if not isinstance(model, keras.Sequential) or len(layers) < 2 \
+            or not isinstance(layers[-1], keras.layers.Activation) \
+            or not all(isinstance(layer, keras.layers.Dense) for layer in layers[:-1]):
+        raise training.ParameterError(f"model = {model!r} is not allowed; expected a model made by lrlab.tf.mlp")
+    dense = layers[:-1]
+    sizes = (int(dense[0].kernel.shape[0]),) + tuple(int(layer.units) for layer in dense)
+    activation = dense[0].activation.__name__ if len(dense) > 1 else "relu"
+    return training.check_mlp(sizes, activation, layers[-1].activation.__name__, dense[0].kernel.dtype)
+
+
+def weights(model) -> list:
+    """Return the model's weights as numpy ``[(kernel (in, out), bias), ...]`` (copies)."""
+    _spec(model)
+    return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in model.layers[:-1]]
+
+
+def set_weights(model, weights) -> None:
+    """Load numpy ``[(kernel (in, out), bias), ...]`` into the model (checked against its layers)."""
+    for layer, (kernel, bias) in zip(model.layers[:-1], training.check_weights(_spec(model), weights)):
+        layer.kernel.assign(kernel)
+        layer.bias.assign(bias)
+
+
+def predict(model, x) -> np.ndarray:
+    """Return the model's outputs (after its output activation) for the rows of ``x``, as numpy."""
+    spec = _spec(model)
+    x, _ = training.check_data((x, np.zeros((len(x), spec.sizes[-1]))), "x", spec)
+    return np.asarray(model(x))
+
+
+def load_model(path):
+    """Return the model saved at ``path`` by :class:`ModelCheckpoint` (a ``.keras`` archive)."""
+    return keras.saving.load_model(path, compile=False)
+
+
+# ----------------------------------------------------------------------------------------
+# optimizers, losses, metrics
+# ----------------------------------------------------------------------------------------
+def optimizer(name, lr, **kw) -> training.OptimizerSpec:
+    """Return the optimizer ``name`` with learning rate ``lr`` (a float or an lrlab schedule).
+
+    lrlab's defaults are the same in both backends (:data:`lrlab.training.OPTIMIZERS`);
+    ``fit`` builds the native Keras optimizer:
+
+    ===========  ====================================================================
+    ``sgd``      ``SGD(lr, weight_decay=wd)``: decoupled ``w −= η·wd·w`` (equals
+                 torch's L2 form without momentum)
+    ``momentum`` ``SGD(lr, momentum=μ)``: ``v ← μv − η g; w ← w + v``. torch keeps
+                 ``b ← μb + g; w ← w − η b``: the same at constant η (v = −η b); under a
+                 schedule Keras's velocity keeps the old LRs, torch's does not
+    ``nesterov`` ``SGD(lr, momentum=μ, nesterov=True)`` (same remark)
+    ``adam``     ``Adam(lr, beta_1, beta_2, epsilon)``: ε=1e-8 (Keras's own default is
+                 1e-7). Keras adds ε to √v before bias correction, torch to √v̂ after,
+                 so Keras's effective ε is ε/√(1−β₂ᵗ): 32ε at step 1, → ε
+    ``adamw``    ``AdamW(lr, weight_decay=0.01, ...)`` (Keras's default is 0.004):
+                 decoupled ``w −= η·wd·w`` before the Adam step, as torch
+    ``rmsprop``  ``RMSprop(lr, rho=0.9, epsilon=ε²)``: Keras divides by √(v + ε'),
+                 torch by √v + ε, so ε' = ε² makes both ≈ ε when v is tiny
+    ===========  ====================================================================
+    """
+    return training.check_optimizer(name, lr, **kw)
+
+
+class _PerEpoch(keras.optimizers.schedules.LearningRateSchedule):
+    """A Keras schedule evaluated at the epoch index: ``schedule(step // steps_per_epoch)``."""
+
+    def __init__(self, schedule, steps_per_epoch):
+        self.schedule, self.steps_per_epoch = schedule, steps_per_epoch
+
+    def __call__(self, step):
+        return self.schedule(step // self.steps_per_epoch)
+
+    def get_config(self):
+        return {"steps_per_epoch": self.steps_per_epoch}
+
+
+def _native_optimizer(spec: training.OptimizerSpec, steps_per_epoch=None):
+    """Return the native Keras optimizer of ``spec``; with ``steps_per_epoch`` a schedule counts epochs."""
+    lr = _keras_lr(spec.lr)
+    if steps_per_epoch is not None and training.is_schedule(spec.lr):
+        lr = _PerEpoch(lr, steps_per_epoch)
+    h = spec.hyper
+    optimizers = keras.optimizers
+    if spec.name == "sgd":
+        return optimizers.SGD(lr, weight_decay=h["weight_decay"] or None)
+    if spec.name in ("momentum", "nesterov"):
+        return optimizers.SGD(lr, momentum=h["momentum"], nesterov=spec.name == "nesterov")
+    if spec.name == "adam":
+        return optimizers.Adam(lr, beta_1=h["beta_1"], beta_2=h["beta_2"], epsilon=h["epsilon"])
+    if spec.name == "adamw":
+        return optimizers.AdamW(lr, weight_decay=h["weight_decay"], beta_1=h["beta_1"], beta_2=h["beta_2"],
+                                epsilon=h["epsilon"])
+    return optimizers.RMSprop(lr, rho=h["rho"], epsilon=h["epsilon"] ** 2)
+
+
+def _loss_fn(loss, activation):
+    """Return ``f(logits, y)``: the mean loss, cross-entropies computed from the logits."""
+    if loss == "binary_crossentropy":
+        return lambda z, y: tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))
+    if loss == "categorical_crossentropy":
+        return lambda z, y: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z))
+    return lambda z, y: tf.reduce_mean(tf.square(activation(z) - y))
+
+
+def _metric_fn(metric, loss, activation):
+    """Return ``f(logits, y)``: the mean metric (accuracy: logit > 0, or argmax; mae), 0 without one."""
+    if metric == "accuracy" and loss == "binary_crossentropy":
+        return lambda z, y: tf.reduce_mean(tf.cast(tf.equal(z > 0, y > 0.5), z.dtype))
+    if metric == "accuracy":
+        return lambda z, y: tf.reduce_mean(tf.cast(tf.equal(tf.argmax(z, -1), tf.argmax(y, -1)), z.dtype))
+    if metric == "mae":
+        return lambda z, y: tf.reduce_mean(tf.abs(activation(z) - y))
+    return lambda z, y: tf.zeros((), z.dtype)
+
+
+def _logits(model, x):
+    for layer in model.layers[:-1]:
+        x = layer(x)
+    return x
+
+
+def _evaluator(model, loss, metric):
+    """Return a compiled ``f(x, y) -> (loss, metric)`` over the whole of ``x``."""
+    activation = model.layers[-1]
+    loss_fn, metric_fn = _loss_fn(loss, activation), _metric_fn(metric, loss, activation)
+
+    @tf.function(reduce_retracing=True)
+    def evaluate_all(x, y):
+        z = _logits(model, x)
+        return loss_fn(z, y), metric_fn(z, y)
+
+    return evaluate_all
+
+
+def evaluate(model, data, *, loss, metric=None) -> dict:
+    """Return ``{"loss": ..., metric: ...}`` of the model on ``data = (x, y)`` (e.g. the test set)."""
+    spec = _spec(model)
+    loss, metric = training.check_loss_metric(spec, loss, metric)
+    x, y = training.check_data(data, "data", spec)
+    value, measure = _evaluator(model, loss, metric)(tf.constant(x), tf.constant(y))
+    return {"loss": float(value), **({metric: float(measure)} if metric else {})}
+
+
+# ----------------------------------------------------------------------------------------
+# fit
+# ----------------------------------------------------------------------------------------
+class _Trainer(training.TrainerBase):
+    """Keras's side of ``fit``: the native optimizer and one compiled epoch (see :func:`fit`)."""
+
+    suffix = ".keras"
+
+    def __init__(self, model, spec, optimizer_spec, plan):
+        self.model, self.variables = model, model.trainable_variables
+        per_epoch = plan.steps_per_epoch if plan.schedule_unit == "epoch" else None
+        self.optimizer = _native_optimizer(optimizer_spec, per_epoch)
+        self.optimizer.build(self.variables)
+        self.lr_settable = not training.is_schedule(optimizer_spec.lr)
+        self.x, self.y = tf.constant(plan.x), tf.constant(plan.y)
+        self.evaluate_all = _evaluator(model, plan.loss, plan.metric)
+        activation = model.layers[-1]
+        self.loss_fn = _loss_fn(plan.loss, activation)
+        self.metric_fn = _metric_fn(plan.metric, plan.loss, activation)
+        self.batch_size, self.dtype = plan.batch_size, spec.dtype
+        self.epoch_fn = tf.function(self._epoch, reduce_retracing=True)
+
+    def _epoch(self, order):
+        xs, ys = tf.gather(self.x, order), tf.gather(self.y, order)
+        n = tf.shape(order)[0]
+        loss_sum = tf.zeros((), self.dtype)
+        metric_sum = tf.zeros((), self.dtype)
+        lr = tf.zeros((), tf.float32)
+        for start in tf.range(0, n, self.batch_size):
+            stop = tf.minimum(start + self.batch_size, n)
+            xb, yb = xs[start:stop], ys[start:stop]
+            with tf.GradientTape() as tape:
+                z = _logits(self.model, xb)
+                value = self.loss_fn(z, yb)
+            gradients = tape.gradient(value, self.variables)
+            lr = tf.cast(self.optimizer.learning_rate, tf.float32)
+            self.optimizer.apply(gradients, self.variables)
+            size = tf.cast(stop - start, self.dtype)
+            loss_sum += value * size
+            metric_sum += self.metric_fn(z, yb) * size
+        count = tf.cast(n, self.dtype)
+        return loss_sum / count, metric_sum / count, lr
+
+    def train_epoch(self, order):
+        loss, metric, lr = self.epoch_fn(tf.constant(order))
+        return float(loss), float(metric), float(lr)
+
+    def evaluate(self, x, y):
+        loss, metric = self.evaluate_all(x, y)
+        return float(loss), float(metric)
+
+    def end_epoch(self):
+        pass
+
+    def weights(self):
+        return weights(self.model)
+
+    def set_weights(self, values):
+        set_weights(self.model, values)
+
+    def _write(self, path):
+        with warnings.catch_warnings():  # Keras 3.15's saver calls np.array(tensor): numpy 2 deprecation noise
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.model.save(path)
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.learning_rate.numpy())
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.optimizer.learning_rate = value
+
+
+def fit(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, schedule_unit="step", callbacks=(),
+        seed=0, metric=None, shuffle=True):
+    """Return the training history (one row per epoch) of ``model`` trained on ``train = (x, y)``.
+
+    Each epoch visits the rows in the order of one seeded numpy permutation
+    (:func:`lrlab.training.epoch_orders`, the same in :func:`lrlab.torch.fit`),
+    cut into batches of ``batch_size`` (``None``: full batch; a last partial
+    batch is kept, as Keras does). The whole epoch runs as one compiled
+    ``tf.function``. ``optimizer`` comes from :func:`optimizer`; a schedule
+    counts optimizer updates (``schedule_unit="step"``, Keras's convention) or
+    epochs (``"epoch"``: every update of epoch e uses ``s(e)``, as torch's
+    per-epoch ``scheduler.step()``). ``loss`` is ``"binary_crossentropy"``,
+    ``"categorical_crossentropy"`` or ``"mse"``; ``metric`` ``"accuracy"`` or
+    ``"mae"`` (default: accuracy for the cross-entropies). ``callbacks``:
+    :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`ReduceLROnPlateau`.
+
+    Columns: ``epoch``, ``lr`` (used by the epoch's last update), ``loss`` and
+    the metric (means over the epoch's batches, each before its update),
+    ``val_loss`` and ``val_<metric>`` (after the epoch; NaN without ``val``),
+    ``status`` (``"ok"``, or ``"diverged"`` on the epoch whose loss was NaN or
+    infinite, which ends the run). See :func:`lrlab.training.run_epochs`.
+    """
+    spec = _spec(model)
+    plan = training.check_fit(spec, optimizer, train, val, loss=loss, metric=metric, epochs=epochs,
+                              batch_size=batch_size, schedule_unit=schedule_unit, callbacks=callbacks, seed=seed,
+                              shuffle=shuffle)
+    if plan.val is not None:
+        plan = dataclasses.replace(plan, val=tuple(tf.constant(a) for a in plan.val))
+    return training.run_epochs(_Trainer(model, spec, optimizer, plan), plan)
