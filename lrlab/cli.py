@@ -174,14 +174,14 @@ def _book(args) -> int:
 
 
 def _collect(args) -> int:
-    from lrlab.sweep_results import collect_runs, summary_figure
+    from lrlab.sweep_results import collect_runs, records_csv, summary_figure
     from lrlab.notebooks import write_atomically
 
     folder = Path(args.folder)
     frame = collect_runs(folder)
     if frame.empty:
         raise FileNotFoundError(f"no run folders (params.json) under {str(folder)!r}")
-    write_atomically(folder / "records.csv", frame.to_csv(index=False))
+    write_atomically(folder / "records.csv", records_csv(frame))
     runs = frame.drop_duplicates("run")
     counts = runs["status"].value_counts()
     counts = [f"{counts[s]} {s}" for s in ("ok", "failed", "unfinished") if s in counts]
@@ -195,7 +195,7 @@ def _collect(args) -> int:
         os.replace(partial, figure)
         print(f"summary figure -> {figure}")
     else:
-        print("no numeric records in ok runs: no summary figure")
+        print("no numeric record in the ok runs: no summary figure")
     return 0
 
 

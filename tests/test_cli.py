@@ -126,3 +126,19 @@ def test_book_rejects_a_name_no_notebook_declares_and_a_wrong_type(tmp_path, cap
     assert "no notebook under" in capsys.readouterr().err
     assert main(["book", str(book), "-p", "z", "one"]) == 2
     assert "other.ipynb: z = 'one' is not allowed; expected a whole number, like its default z = 1" in capsys.readouterr().err
+
+
+def test_the_summary_figure_plots_numeric_fields_of_dict_records(tmp_path):
+    import pandas as pd
+
+    from lrlab.sweep_results import records_csv, summary_figure
+
+    frame = pd.DataFrame({
+        "notebook": ["nb"] * 3, "run": ["nb/lr=0.1", "nb/lr=0.2", "nb/lr=0.2"], "lr": [0.1, 0.2, 0.2],
+        "status": ["ok", "ok", "ok"], "seconds": [1.0, 1.0, 1.0], "error": ["", "", ""],
+        "record": ["fit", "fit", "note"], "value": [{"loss": 0.5, "name": "a"}, {"loss": 0.25, "name": "b"}, "text"]})
+    assert summary_figure(frame, tmp_path / "s.png", ["lr"])
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    assert '"{""loss"": 0.5, ""name"": ""a""}"' in records_csv(frame)
+    assert not summary_figure(frame[frame["record"] == "note"], tmp_path / "t.png", ["lr"])
+    assert not (tmp_path / "t.png").exists()
