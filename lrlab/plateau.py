@@ -41,6 +41,7 @@ for Keras up to the first-epoch NaN case and float32 rounding of the LR).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import warnings
@@ -176,6 +177,18 @@ def torch_kwargs(rule: PlateauRule) -> dict:
             "threshold_mode": rule.threshold_mode, "cooldown": rule.cooldown, "min_lr": rule.min_lr, "eps": 0.0}
 
 
+@contextlib.contextmanager
+def _quiet_keras_lr_reads():
+    """Hide the DeprecationWarning Keras 3.15's callbacks raise reading their LR variable.
+
+    (``backend.convert_to_numpy`` goes through numpy 2's deprecated ``__array__``
+    path; the value read is right, and strict nbval would compare the warning.)
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="__array__ implementation", category=DeprecationWarning)
+        yield
+
+
 class _OptimizerHolder:
     """The one attribute of a Keras model that ``ReduceLROnPlateau`` uses: ``optimizer``."""
 
@@ -201,9 +214,8 @@ def keras_lrs(metrics, lr: float, **kwargs) -> np.ndarray:
     callback.set_model(_OptimizerHolder(optimizer))
     callback.on_train_begin()
     out = []
-    with warnings.catch_warnings():  # Keras 3.15's callback reads its LR variable through numpy 2's
-        warnings.filterwarnings("ignore", message="__array__ implementation", category=DeprecationWarning)
-        for epoch, metric in enumerate(_metrics(metrics)):  # deprecated __array__ path; harmless here
+    with _quiet_keras_lr_reads():
+        for epoch, metric in enumerate(_metrics(metrics)):
             callback.on_epoch_end(epoch, {"val_loss": metric})
             out.append(float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
     return np.array(out)
