@@ -137,7 +137,7 @@ def optimizer(name, lr, **kw) -> training.OptimizerSpec:
     lrlab's defaults are the same in both backends (:data:`lrlab.training.OPTIMIZERS`);
     ``fit`` builds the native Keras optimizer:
 
-    ===========  ====================================================================
+    ============ ====================================================================
     ``sgd``      ``SGD(lr, weight_decay=wd)``: decoupled ``w −= η·wd·w`` (equals
                  torch's L2 form without momentum)
     ``momentum`` ``SGD(lr, momentum=μ)``: ``v ← μv − η g; w ← w + v``. torch keeps
@@ -151,7 +151,7 @@ def optimizer(name, lr, **kw) -> training.OptimizerSpec:
                  decoupled ``w −= η·wd·w`` before the Adam step, as torch
     ``rmsprop``  ``RMSprop(lr, rho=0.9, epsilon=ε²)``: Keras divides by √(v + ε'),
                  torch by √v + ε, so ε' = ε² makes both ≈ ε when v is tiny
-    ===========  ====================================================================
+    ============ ====================================================================
     """
     return training.check_optimizer(name, lr, **kw)
 

@@ -167,7 +167,7 @@ def optimizer(name, lr, **kw) -> training.OptimizerSpec:
     lrlab's defaults are the same in both backends (:data:`lrlab.training.OPTIMIZERS`);
     ``fit`` builds the native torch optimizer (``foreach=True``):
 
-    ===========  ====================================================================
+    ============ ====================================================================
     ``sgd``      ``SGD(lr, weight_decay=wd)``: L2 ``g += wd·w``, which without
                  momentum is Keras's decoupled ``w −= η·wd·w``
     ``momentum`` ``SGD(lr, momentum=μ)``: ``b ← μb + g; w ← w − η b``. Keras keeps
@@ -181,7 +181,7 @@ def optimizer(name, lr, **kw) -> training.OptimizerSpec:
                  0.004): decoupled ``w ← w(1 − η·wd)`` before the Adam step, as Keras
     ``rmsprop``  ``RMSprop(lr, alpha=rho=0.9, eps=ε)`` (torch's default alpha is 0.99);
                  torch divides by √v + ε, Keras by √(v + ε²)
-    ===========  ====================================================================
+    ============ ====================================================================
     """
     return training.check_optimizer(name, lr, **kw)
 
