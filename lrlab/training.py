@@ -384,7 +384,8 @@ def run_epochs(trainer, plan: FitPlan) -> pd.DataFrame:
     """
     metric, val, callbacks = plan.metric, plan.val, plan.callbacks
     columns = _history_columns(metric)
-    available = [c for c in columns if c not in ("epoch", "status", "lr")]
+    available = [c for c in columns if c not in ("epoch", "status", "lr")
+                 and (val is not None or not c.startswith("val_"))]
     for callback in callbacks:
         callback.on_train_begin(trainer, available)
     rows, stopped = [], None
