@@ -20,12 +20,12 @@ validation losses, which are ~0.2–0.7):
   uses them in float64; with values float32 holds exactly, nothing is left.
 * Adam with the usual β₁ = 0.9, β₂ = 0.999 at lr 1e-3, float32:
   ``ADAM_DEFAULT_TOL = 1e-3``. Measured 9e-5 (train) and 4e-4 (validation).
-  Keras's float32 β's make every early Adam step ~6e-6 larger in relative
+  Keras's float32 β's make every early Adam step differ by ~6e-6 in relative
   terms (1 − float32(0.999) = 0.00099998713); Adam's normalised steps pass
   this on to every weight, and weights with near-zero gradients amplify it.
-  At lr 1e-2 the same seed makes a hidden unit flip between the two runs and
-  the gap reaches 9e-2: a real sensitivity of this experiment, not a bug (the
-  float64 test above shows there is nothing else).
+  At lr 1e-2 the same perturbation grows until the two runs take visibly
+  different paths (gap 9e-2): a real sensitivity of this experiment, not a
+  bug (the float64 test above shows there is nothing else).
 """
 
 from __future__ import annotations
