@@ -18,7 +18,6 @@ NOTEBOOKS  ?= book
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: help setup book html test unit nbval site lab sync clean
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["VOLATILE_NOTEBOOK_KEYS", "VOLATILE_CELL_KEYS", "strip_volatile", "write_atomically"]
+__all__ = ["VOLATILE_CELL_KEYS", "VOLATILE_NOTEBOOK_KEYS", "coalesce_streams", "strip_volatile", "write_atomically"]
 
 #: keys of ``metadata.papermill`` that change from run to run
 VOLATILE_NOTEBOOK_KEYS = ("start_time", "end_time", "duration", "input_path", "output_path",
@@ -41,11 +41,30 @@ def write_atomically(path, text: str) -> None:
         raise
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Return ``outputs`` with each run of adjacent same-name stream outputs merged into one.
+
+    How a kernel splits printed text into stream messages depends on when its
+    buffer is flushed, so ``print`` can store one output or several for the same
+    text; merged, the stored notebook no longer depends on that timing.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def strip_volatile(path) -> bool:
     """Remove timestamps and durations from the notebook at ``path``; return whether it changed.
 
-    The notebook is rewritten atomically in nbformat's own layout (1-space indent,
-    sorted keys, trailing newline), the layout Jupyter and jupytext write.
+    Also merges adjacent stream outputs (:func:`coalesce_streams`). The notebook is
+    rewritten atomically in nbformat's own layout (1-space indent, sorted keys,
+    trailing newline), the layout Jupyter and jupytext write.
     """
     import nbformat
 
@@ -61,6 +80,8 @@ def strip_volatile(path) -> bool:
     for cell in nb.cells:
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
+        if "outputs" in cell:
+            cell.outputs = coalesce_streams(cell.outputs)
     after = nbformat.writes(nb) + "\n"
     if after == before:
         return False

@@ -143,3 +143,17 @@ def test_strip_volatile_removes_only_timestamps(tmp_path):
     assert stored["cells"][0]["metadata"] == {"tags": ["parameters"]}
     assert stored["cells"][0]["outputs"][0]["data"] == {"text/plain": ["1"]}
     assert notebooks.strip_volatile(path) is False
+
+
+def test_adjacent_stream_outputs_are_merged(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    parts = [nbformat.v4.new_output("stream", name="stdout", text="a"),
+             nbformat.v4.new_output("stream", name="stdout", text="\n"),
+             nbformat.v4.new_output("stream", name="stderr", text="w\n"),
+             nbformat.v4.new_output("stream", name="stdout", text="b\n")]
+    nb.cells = [nbformat.v4.new_code_cell("print('a')", outputs=parts)]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert notebooks.strip_volatile(path) is True
+    outputs = json.loads(path.read_text())["cells"][0]["outputs"]
+    assert [(o["name"], "".join(o["text"])) for o in outputs] == [("stdout", "a\n"), ("stderr", "w\n"), ("stdout", "b\n")]
