@@ -1,6 +1,8 @@
 """Data sets of the book, all made or shipped locally (nothing is downloaded).
 
 * :func:`seed001_task` — the synthetic task of seed 001 (E001-1/2/3).
+* :func:`digits` — scikit-learn's 8×8 handwritten digits, split train/val/test
+  (E000-5, E002-1, E002-6, E004-2, C003-3).
 * :class:`Quadratic` and :data:`E004_4_PUBLISHED` — the one-weight quadratic of
   E004-4 and the table its seed printed (the book's golden output).
 """
@@ -13,7 +15,7 @@ import numpy as np
 
 from lrlab.params import check_int, check_number
 
-__all__ = ["E004_4_PUBLISHED", "E004_4_FINAL_W", "Quadratic", "Split", "seed001_task"]
+__all__ = ["Digits", "E004_4_PUBLISHED", "E004_4_FINAL_W", "Quadratic", "Split", "digits", "seed001_task"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,50 @@ def seed001_task(n_train: int = 1000, n_test: int = 200, n_features: int = 20, s
     x_train, y_train = draw(n_train)
     x_test, y_test = draw(n_test)
     return Split(x_train, y_train, x_test, y_test)
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A train/val/test split of the digits: ``(x, y)`` pairs, ``x`` float32 in [0, 1], ``y`` one-hot float32."""
+
+    train: tuple
+    val: tuple
+    test: tuple
+    classes: int = 10
+
+    @staticmethod
+    def labels(part) -> np.ndarray:
+        """Return the integer labels (0…9) of a part's one-hot ``y``."""
+        return np.asarray(part[1]).argmax(axis=1)
+
+
+def digits(val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0) -> Digits:
+    """Return scikit-learn's ``load_digits`` (1797 images, 8×8) split into train, val and test.
+
+    ``x`` is the 64 pixel intensities divided by 16 (so in [0, 1], no statistic
+    of any part leaks into another); ``y`` is one-hot over the 10 classes. The
+    test part (``test_fraction`` of all rows), then the validation part
+    (``val_fraction`` of all rows) are cut with ``train_test_split(stratify=labels,
+    random_state=seed)``, so every part keeps the class proportions. The data
+    ship with scikit-learn: nothing is downloaded. Seed rows: E000-5, E002-1,
+    E002-6, E004-2, C003-3 (the book's real multi-class data set).
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    val_fraction = check_number("val_fraction", val_fraction, low=0, high=1, low_open=True, high_open=True)
+    test_fraction = check_number("test_fraction", test_fraction, low=0, high=1, low_open=True, high_open=True)
+    check_number("val_fraction + test_fraction", val_fraction + test_fraction, high=0.9)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    x, labels = load_digits(return_X_y=True)
+    x = (x / 16.0).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[labels]
+    x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=test_fraction, stratify=labels,
+                                                      random_state=seed)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=val_fraction / (1 - test_fraction), stratify=y_rest.argmax(axis=1),
+        random_state=seed)
+    return Digits((x_train, y_train), (x_val, y_val), (x_test, y_test))
 
 
 @dataclass(frozen=True)
