@@ -15,7 +15,7 @@ import numpy as np
 
 from lrlab.params import check_int, check_number
 
-__all__ = ["Digits", "E004_4_PUBLISHED", "E004_4_FINAL_W", "Quadratic", "Split", "digits", "seed001_task"]
+__all__ = ["Digits", "E004_4_PUBLISHED", "E004_4_FINAL_W", "Quadratic", "Split", "Wells", "digits", "seed001_task"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,109 @@ class Quadratic:
         if q == -1:
             return "oscillating forever"
         return "diverging"
+
+
+@dataclass(frozen=True)
+class Wells:
+    """A multimodal loss of one weight: a shallow bowl with Lorentzian wells (C002-2).
+
+    ``L(w) = b·w² − Σ_i d_i / (1 + ((w − c_i)/σ_i)²)``: well i sits near
+    ``c_i``, is ``d_i`` deep and ``σ_i`` wide; its curvature at the bottom is
+    about ``2b + 2d_i/σ_i²``, so a narrow well is sharp and gradient descent can
+    settle in it only with ``η < 2/L''`` there. ``loss`` uses only +, −, ×, ÷,
+    so it works on floats, numpy arrays and TensorFlow/PyTorch tensors (the
+    backends' ``descend``). The defaults make the global minimum sharp::
+
+        b = 0.05, c = (−2.5, 0.5, 2.5), d = (1.0, 0.8, 1.6), σ = (1.2, 0.2, 0.25)
+        minima (w, L, L''): (−2.3219, −0.7172, 1.31) wide, local
+                            ( 0.4973, −0.9502, 40.0) sharp, local
+                            ( 2.4946, −1.3506, 51.1) sharp, global
+
+    and ``Wells(depths=(2.0, 0.8, 1.2))`` makes the wide well the global one.
+    :meth:`minima` computes them for any parameters.
+    """
+
+    bowl: float = 0.05
+    centres: tuple = (-2.5, 0.5, 2.5)
+    depths: tuple = (1.0, 0.8, 1.6)
+    widths: tuple = (1.2, 0.2, 0.25)
+
+    def __post_init__(self):
+        check_number("bowl", self.bowl, low=0, low_open=True)
+        if not (len(self.centres) == len(self.depths) == len(self.widths) >= 1):
+            raise ValueError(f"centres, depths, widths = {self.centres!r}, {self.depths!r}, {self.widths!r} "
+                             "are not allowed; expected three tuples of the same length >= 1")
+        for name, values, low in (("centres", self.centres, None), ("depths", self.depths, 0),
+                                  ("widths", self.widths, 0)):
+            for value in values:
+                check_number(name, value, low=low, low_open=low is not None)
+
+    def loss(self, w):
+        """Return ``L(w)`` (w a float, an array or a framework tensor)."""
+        total = self.bowl * w * w
+        for c, d, s in zip(self.centres, self.depths, self.widths):
+            u = (w - c) / s
+            total = total - d / (1 + u * u)
+        return total
+
+    def grad(self, w) -> np.ndarray:
+        """Return ``L'(w) = 2bw + Σ_i 2d_i u_i / (σ_i (1 + u_i²)²)``, ``u_i = (w − c_i)/σ_i`` (numpy, float64)."""
+        w = np.asarray(w, dtype=np.float64)
+        total = 2 * self.bowl * w
+        for c, d, s in zip(self.centres, self.depths, self.widths):
+            u = (w - c) / s
+            total = total + 2 * d * u / (s * (1 + u * u) ** 2)
+        return total
+
+    def curvature(self, w) -> np.ndarray:
+        """Return ``L''(w) = 2b + Σ_i 2d_i (1 − 3u_i²) / (σ_i² (1 + u_i²)³)`` (numpy, float64)."""
+        w = np.asarray(w, dtype=np.float64)
+        total = 2 * self.bowl + 0 * w
+        for c, d, s in zip(self.centres, self.depths, self.widths):
+            u = (w - c) / s
+            total = total + 2 * d * (1 - 3 * u * u) / (s * s * (1 + u * u) ** 3)
+        return total
+
+    def _stationary(self):
+        """Return ``(minima, maxima)``: the zeros of ``L'``, found on a fine grid and refined by bisection."""
+        reach = max(abs(c) for c in self.centres) + 10 * max(self.widths) + 10
+        grid = np.linspace(-reach, reach, 400_001)
+        g = self.grad(grid)
+        found = {}
+        for kind, mask in (("min", (g[:-1] < 0) & (g[1:] >= 0)), ("max", (g[:-1] > 0) & (g[1:] <= 0))):
+            lo, hi = grid[:-1][mask], grid[1:][mask]
+            for _ in range(60):
+                mid = (lo + hi) / 2
+                below = (self.grad(mid) < 0) == (kind == "min")
+                lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+            found[kind] = (lo + hi) / 2
+        return found["min"], found["max"]
+
+    def minima(self):
+        """Return the local minima as a DataFrame, by position: ``w``, ``loss``, ``curvature``,
+        ``max_stable_lr`` (``2/L''``: above it gradient descent cannot settle there) and ``global``."""
+        import pandas as pd
+
+        w, _ = self._stationary()
+        loss = self.loss(w)
+        curvature = self.curvature(w)
+        return pd.DataFrame({"w": w, "loss": loss, "curvature": curvature, "max_stable_lr": 2 / curvature,
+                             "global": loss == loss.min()})
+
+    def basin(self, w) -> np.ndarray:
+        """Return, for each ``w``, the row of :meth:`minima` whose basin (between the maxima around it) holds it.
+
+        That is where gradient descent with a small enough learning rate ends.
+        """
+        _, maxima = self._stationary()
+        return np.searchsorted(maxima, np.asarray(w, dtype=np.float64))
+
+    def landed(self, w, tol: float = 0.05) -> np.ndarray:
+        """Return, for each ``w``, the row of :meth:`minima` within ``tol`` of it, or −1 (not at a minimum)."""
+        w = np.asarray(w, dtype=np.float64)
+        minima = self._stationary()[0]
+        nearest = np.abs(w[..., None] - minima).argmin(axis=-1)
+        return np.where(np.abs(w - minima[nearest]) < tol, nearest, -1)
 
 
 #: final weight the E004-4 seed printed (``final w: -0.9957312``)
