@@ -19,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup book html test unit nbval site lab sync clean
+.PHONY: help setup book html test unit nbval site browser lab sync clean
 
 help:
 	@echo "make book   build the whole book: set up .venv, execute every notebook (papermill, $(JOBS) at a time), build the site"
@@ -53,8 +53,18 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	python -m pytest --nbval book -n 2 --dist loadscope --nbval-sanitize-with tests/sanitize.cfg
 
-site: $(STAMP)
+site: $(STAMP) browser
 	python -m pytest tests -m site
+
+# The browser test (tests/test_browser.py) drives Debian's Chromium through Debian's ChromeDriver;
+# a CJK font lets its screenshots show the glossary's Chinese terms.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  && test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || { \
+	  echo "installing Debian's chromium, chromium-driver and fonts-wqy-microhei for the browser test"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
+	    apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; }
 
 lab: $(STAMP)
 	jupyter lab book
