@@ -262,13 +262,12 @@ def is_done(folder) -> bool:
 
 def sweep_jobs(notebook, values: dict[str, list], out) -> list[Job]:
     """Return one job per point of the grid of already-typed ``values``, each in its run folder under ``out``."""
-    notebook = Path(notebook)
+    notebook = Path(os.path.abspath(notebook))  # absolute: a Dask worker's working directory is its own
     jobs = []
     for point in grid(values):
-        folder = run_folder(out, notebook, point)
+        folder = Path(os.path.abspath(run_folder(out, notebook, point)))
         jobs.append(Job(notebook=str(notebook), parameters=point, output=str(folder / notebook.name),
-                        folder=str(folder), cwd=str(notebook.resolve().parent),
-                        label=f"{notebook.stem}/{folder.name}"))
+                        folder=str(folder), cwd=str(notebook.parent), label=f"{notebook.stem}/{folder.name}"))
     return jobs
 
 
@@ -301,8 +300,9 @@ def book_jobs(paths, values: dict[str, str]) -> list[Job]:
         mine = {name: [text] for name, text in values.items() if name in declared}
         used.update(mine)
         parameters = {name: vals[0] for name, vals in parse_values(notebook, mine, declared).items()}
-        jobs.append(Job(notebook=str(notebook), parameters=parameters, output=str(notebook), folder=None,
-                        cwd=str(notebook.resolve().parent), label=str(notebook)))
+        path = os.path.abspath(notebook)
+        jobs.append(Job(notebook=path, parameters=parameters, output=path, folder=None,
+                        cwd=os.path.dirname(path), label=str(notebook)))
     unknown = [name for name in values if name not in used]
     if unknown:
         raise ParameterError(f"no notebook under {', '.join(map(str, paths))} declares a parameter "

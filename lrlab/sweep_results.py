@@ -19,7 +19,7 @@ _BASE_COLUMNS = ("notebook", "run", "status", "seconds", "error", "record", "val
 def _cell(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    return json.dumps(value, sort_keys=True)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def collect_runs(folder):
