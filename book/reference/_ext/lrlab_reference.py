@@ -39,12 +39,6 @@ def public_modules(package: str = PACKAGE) -> list[str]:
     return [package, *names]
 
 
-def first_line(module_name: str) -> str:
-    """Return the first line of a module's docstring ("" when it has none)."""
-    doc = importlib.import_module(module_name).__doc__ or ""
-    return doc.strip().splitlines()[0].strip() if doc.strip() else ""
-
-
 def data_members(module_name: str) -> list[str]:
     """Return the names in a module's ``__all__`` that are constants (not classes, functions or modules).
 
@@ -79,16 +73,42 @@ class LrlabApi(SphinxDirective):
         container.document = self.state.document
         nested_parse_with_titles(self.state, StringList(rst, source=f"<lrlab-api:{self.env.docname}>"),
                                  container)
-        # The generated sections depend on every module's source: rebuild the page when one changes.
+        # The generated sections depend on every module's source: re-read the page when one
+        # changes (note_dependency), or when a module appears or goes (env_get_outdated).
         for name in modules:
             module = importlib.import_module(name)
             if getattr(module, "__file__", None):
                 self.env.note_dependency(module.__file__)
+        _pages(self.env)[self.env.docname] = modules
         return container.children
+
+
+def _pages(env) -> dict[str, list[str]]:
+    """Return ``{docname: modules it documented}`` for the pages holding an ``lrlab-api`` directive."""
+    if not hasattr(env, "lrlab_api_pages"):
+        env.lrlab_api_pages = {}
+    return env.lrlab_api_pages
+
+
+def env_get_outdated(app, env, added, changed, removed) -> list[str]:
+    """Return the reference pages whose list of modules is no longer the package's."""
+    modules = public_modules()
+    return [docname for docname, documented in _pages(env).items() if documented != modules]
+
+
+def env_purge_doc(app, env, docname) -> None:
+    _pages(env).pop(docname, None)
+
+
+def env_merge_info(app, env, docnames, other) -> None:
+    _pages(env).update(_pages(other))
 
 
 def setup(app):
     app.setup_extension("sphinx.ext.autodoc")
     app.setup_extension("sphinx.ext.autosummary")
     app.add_directive("lrlab-api", LrlabApi)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+    app.connect("env-get-outdated", env_get_outdated)
+    app.connect("env-purge-doc", env_purge_doc)
+    app.connect("env-merge-info", env_merge_info)
+    return {"version": "1", "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}
