@@ -27,11 +27,11 @@ import warnings  # noqa: E402
 import keras  # noqa: E402  (after the environment above is set)
 import numpy as np  # noqa: E402
 
-from lrlab import training  # noqa: E402
+from lrlab import range_test, training  # noqa: E402
 from lrlab.callbacks import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau  # noqa: E402
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "evaluate", "fit", "load_model",
-           "mlp", "optimizer", "predict", "set_weights", "weights"]
+           "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
 
 FRAMEWORK = "tf"
 
@@ -339,3 +339,29 @@ def fit(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, sched
     if plan.val is not None:
         plan = dataclasses.replace(plan, val=tuple(tf.constant(a) for a in plan.val))
     return training.run_epochs(_Trainer(model, spec, optimizer, plan), plan)
+
+
+# ----------------------------------------------------------------------------------------
+# the LR range test
+# ----------------------------------------------------------------------------------------
+def lr_range_test(model, train, val=None, *, optimizer="sgd", loss, start_lr=1e-7, end_lr=10.0, num_it=100,
+                  mode="exp", unit="step", batch_size=32, beta=0.98, stop_factor=4.0, seed=0, metric=None):
+    """Return the LR range test of ``model`` on ``train`` (a :class:`lrlab.range_test.RangeTest`); weights restored.
+
+    The LR rises from ``start_lr`` to ``end_lr`` over ``num_it`` updates
+    (``unit="step"``, E002-1) or epochs (``unit="epoch"``, E004-2), exponentially
+    (``mode="exp"``) or linearly (C001-2), as a native schedule of the
+    ``optimizer`` (a name, or :func:`optimizer` whose LR the ramp replaces); the
+    loss of every iteration is smoothed (``beta``) and the test stops early
+    when the smoothed loss exceeds ``stop_factor`` times its minimum or is not
+    finite. Batches follow the same seeded order as :func:`lrlab.torch.lr_range_test`.
+    Defaults are fastai ``lr_find``'s; :mod:`lrlab.range_test` holds the rules,
+    the suggestions and where they differ from fastai.
+    """
+    spec = _spec(model)
+    fit_plan, plan = range_test.prepare(spec, train, val, optimizer=optimizer, loss=loss, metric=metric,
+                                        start_lr=start_lr, end_lr=end_lr, num_it=num_it, mode=mode, unit=unit,
+                                        batch_size=batch_size, beta=beta, stop_factor=stop_factor, seed=seed)
+    if fit_plan.val is not None:
+        fit_plan = dataclasses.replace(fit_plan, val=tuple(tf.constant(a) for a in fit_plan.val))
+    return range_test.run(_Trainer(model, spec, plan.optimizer, fit_plan), fit_plan, plan)
