@@ -1,0 +1,573 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Decay schedules
+#
+# **Seed rows covered:** E000-2 (exponential decay with `staircase`), E000-3 (warmup and
+# performance-based decay), E002-2 (exponential decay by epochs), E002-3 and E004-3 (step,
+# exponential and inverse-time decay), E002-4 (the triangular cyclical learning rate, with
+# one-cycle and cosine restarts beside it), E002-5 (Keras's `ReduceLROnPlateau` and
+# `LearningRateScheduler`, and their PyTorch counterparts) and the claim C001-1 (the three
+# schedule families: fixed-step decay, exponential decay, cosine annealing).
+#
+# A learning-rate *schedule* gives each {term}`update` $k = 0, 1, 2, \dots$ its own learning
+# rate $\eta_k$. The seeds name a dozen of them, mostly as formulas or as TF1 one-liners. Both
+# frameworks ship most of them as native objects — Keras as `LearningRateSchedule` classes the
+# optimizer evaluates at its step counter, PyTorch as `LRScheduler` objects that rewrite the
+# optimizer's learning rate each time they are stepped — and the two families do not count,
+# round or clamp the same way.
+#
+# This chapter defines every schedule once, as numpy math on the update counter
+# (`lrlab.schedules`), turns it into the framework's native object, and then *runs the
+# optimizers*: for each update we read the learning rate Keras's `SGD` and PyTorch's `SGD`
+# actually used and lay it over the numpy curve. Then we train the seed-001 network with each
+# family, in both frameworks.
+
+# %% tags=["parameters"]
+frameworks: str = "tf,torch"  # "tf", "torch" or both, comma-separated
+seed: int = 0  # seeds the synthetic plateau metric and the training runs
+updates: int = 60  # updates (or epochs) drawn for each schedule
+epochs: int = 30  # training epochs of the seed-001 comparison
+batch_size: int = 32  # 800 training rows: 25 updates an epoch
+peak_lr: float = 0.01  # the largest LR every family reaches in the training comparison (Adam)
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+import lrlab
+from lrlab import data, plateau, schedules
+from lrlab import schedule_twins as twins
+
+FW = lrlab.check_frameworks(frameworks)
+lrlab.check_int("seed", seed, low=0)
+lrlab.check_int("updates", updates, low=20, high=2000)
+lrlab.check_int("epochs", epochs, low=3, high=500)
+lrlab.check_int("batch_size", batch_size, low=1, high=800)
+lrlab.check_number("peak_lr", peak_lr, low=0, low_open=True, high=1)
+backends = lrlab.load_backends(FW)
+lrlab.seed_everything(seed)
+
+STYLE = {"tf": dict(marker="o", ls="", ms=4, mfc="none"), "torch": dict(marker="x", ls="", ms=3)}
+GAPS = {name: 0.0 for name in FW}  # largest |LR used − reference| / peak LR over every figure
+
+
+def overlay(named, ks, xlabel="update k", log=False):
+    """Plot each schedule's numpy reference with the LRs the frameworks used; print the largest gaps."""
+    fig, axes = plt.subplots(1, len(named), figsize=(3.2 * len(named), 2.9), squeeze=False)
+    gaps = {name: 0.0 for name in FW}
+    for ax, (label, schedule) in zip(axes[0], named.items()):
+        table = twins.lrs_used(schedule, ks, FW)
+        peak = table.reference.abs().max()
+        ax.plot(table.k, table.reference, "k-", lw=1, label="numpy reference")
+        for name in FW:
+            ax.plot(table.k, table[name], label=f"{name} used", **STYLE[name])
+            gaps[name] = max(gaps[name], float((table[name] - table.reference).abs().max() / peak))
+        ax.set(title=label, xlabel=xlabel, yscale="log" if log else "linear")
+        ax.title.set_fontsize(9)
+    axes[0][0].set_ylabel("learning rate")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    plt.show()
+    for name in FW:
+        GAPS[name] = max(GAPS[name], gaps[name])
+    print("largest |LR used − reference| / peak LR: " + ", ".join(
+        f"{name} {gap:.1e}" if gap >= 1e-12 else f"{name} < 1e-12" for name, gap in gaps.items()))
+
+
+# %% [markdown]
+# ## How the figures are made
+#
+# `schedules.make(name, **params)` returns a schedule `s`; `s(k)` is the learning rate **used
+# by update k**, computed in float64. `s.to_keras()` gives the Keras object to pass as
+# `learning_rate`, `s.to_torch(optimizer)` the PyTorch scheduler to step *after* each
+# `optimizer.step()`. Keras evaluates its schedule at the optimizer's iteration counter before
+# incrementing it and PyTorch's documented loop steps the scheduler after the update, so in
+# both frameworks update $k$ uses $s(k)$ — provided the objects compute the same formula, which
+# is what the figures check.
+#
+# To see the learning rate an update *used*, we do not ask the schedule. We hand each
+# framework's `SGD` a one-element weight set to 0 with gradient $-1$; after the update the
+# weight equals the learning rate, in float32 (`lrlab.schedule_twins.lrs_used`). Circles are
+# Keras, crosses PyTorch, the line is numpy. Keras computes its schedules in float32, so it
+# sits within float32 rounding (about $10^{-7}$ of the learning rate) of numpy; PyTorch's
+# schedulers compute in Python floats and agree to $10^{-12}$ or better.
+#
+# A schedule counts whatever its caller steps it by. Seeds 002 and 004 count **epochs**;
+# seed 000 and Keras count **updates**. lrlab's `fit` takes `schedule_unit="step"` (the
+# schedule advances at every update) or `"epoch"` (every update of epoch $e$ uses $s(e)$:
+# PyTorch steps its scheduler once per epoch, Keras evaluates the schedule at
+# `update // updates_per_epoch`).
+
+# %% [markdown]
+# ## Staircase or continuous (E000-2)
+#
+# Seed 000 decays a learning rate of 0.01 with TF1's
+# `exponential_decay(0.01, global_step, decay_steps=10000, decay_rate=0.96, staircase=True)`,
+# which is $\eta_k = 0.01 \cdot 0.96^{\,k / 10000}$ — and its explanation of `staircase` is
+# wrong: it describes the staircase as a rate that moves at every update instead of smoothly.
+# It is the other way round. Without `staircase` the exponent $k/10000$ is a real number and
+# the rate falls a little at **every** update. With `staircase=True` the exponent is
+# $\lfloor k / 10000 \rfloor$: the rate is **held** for 10,000 updates and then multiplied by
+# 0.96 at once — a step function that touches the continuous curve at every multiple of
+# `decay_steps` and lies above it in between. Keras 3's `ExponentialDecay` and PyTorch's
+# `StepLR(10000, 0.96)` (staircase) or `ExponentialLR(0.96 ** (1/10000))` (continuous) are
+# the native twins. We sample every 250th update up to 40,000 (Keras's counter is set to each
+# sampled $k$; PyTorch steps through all of them).
+
+# %%
+e000_2 = {
+    "staircase=True": schedules.make("exponential", initial_lr=0.01, decay_steps=10000, decay_rate=0.96,
+                                     staircase=True),
+    "staircase=False": schedules.make("exponential", initial_lr=0.01, decay_steps=10000, decay_rate=0.96),
+}
+overlay(e000_2, np.arange(0, 40001, 250))
+at = np.array([0, 1, 5000, 9999, 10000, 15000, 20000, 30000])
+print(pd.DataFrame({"update k": at, **{label: [f"{v:.6f}" for v in s(at)] for label, s in e000_2.items()}})
+      .to_string(index=False))
+
+# %% [markdown]
+# The two forms agree at $k = 0, 10000, 20000, 30000$. In between, the continuous rate is
+# already lower (0.009798 at update 5,000, where the staircase still says 0.01), and update
+# 9,999 still uses 0.01 under the staircase: the drop happens at the update whose index is a
+# multiple of `decay_steps`, not "at half of it" or at every update.
+
+# %% [markdown]
+# ## Decay by epochs: exponential, step, inverse time (E002-2, E002-3, E004-3)
+#
+# Seed 002 writes exponential decay per epoch, $\eta_e = \eta_0 \cdot r^{\,e / d}$, and step
+# decay as "halve the rate every N epochs"; seed 004 lists the same step decay, exponential
+# decay, and "fractional" (inverse-time) decay $\eta_e = \eta_0 / (1 + t\,e)$. Keras has
+# `ExponentialDecay` (its `staircase=True` form *is* step decay) and `InverseTimeDecay`;
+# PyTorch has `ExponentialLR` and `StepLR` and no inverse-time class, so lrlab's twin there is
+# PyTorch's own `LambdaLR`. Here $k$ counts epochs.
+#
+# A fourth panel shows a trap of step decay at chosen epochs. Keras's
+# `PiecewiseConstantDecay(boundaries, values)` keeps the **old** value at a boundary
+# ($s \le b$), PyTorch's `MultiStepLR(milestones)` switches **at** the milestone. lrlab's
+# `multistep` follows PyTorch (epoch 20 already uses the lower rate) and hands Keras boundary
+# 19 for milestone 20.
+
+# %%
+e002 = {
+    "exponential 0.1·0.5^(e/10)": schedules.make("exponential", initial_lr=0.1, decay_steps=10, decay_rate=0.5),
+    "step: halve every 10": schedules.make("step", initial_lr=0.1, step_size=10, gamma=0.5),
+    "inverse time 0.1/(1 + 0.2e)": schedules.make("inverse_time", initial_lr=0.1, decay_steps=1, decay_rate=0.2),
+    "multistep at 20 and 40": schedules.make("multistep", initial_lr=0.1, milestones=[20, 40], gamma=0.3),
+}
+overlay(e002, updates, xlabel="epoch e")
+
+# %%
+from lrlab.determinism import configure_tensorflow, configure_torch  # noqa: E402
+
+if "tf" in FW:
+    keras_native = configure_tensorflow().keras.optimizers.schedules.PiecewiseConstantDecay([20], [0.1, 0.03])
+    print("Keras PiecewiseConstantDecay([20], [0.1, 0.03]) at epochs 19, 20, 21:",
+          [round(float(keras_native(e)), 6) for e in (19, 20, 21)])
+if "torch" in FW:
+    torch = configure_torch()
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    native = torch.optim.lr_scheduler.MultiStepLR(sgd, milestones=[20], gamma=0.3)
+    torch_lrs = []
+    for _ in range(22):
+        torch_lrs.append(sgd.param_groups[0]["lr"])
+        sgd.step()
+        native.step()
+    print("torch MultiStepLR([20], 0.3) at epochs 19, 20, 21:", [round(torch_lrs[e], 6) for e in (19, 20, 21)])
+print("lrlab multistep([20], 0.3) at epochs 19, 20, 21:", [round(float(v), 6) for v in e002["multistep at 20 and 40"](
+    [19, 20, 21])])
+
+# %% [markdown]
+# ## Three families: step, exponential, cosine (C001-1)
+#
+# Seed 001 names three schedule families — fixed-step decay, exponential decay and cosine
+# annealing — and says to implement and plot them. All three exist natively in both
+# frameworks, with two differences in the cosine that a port must handle:
+#
+# * **After its end, PyTorch's cosine rises again.** `CosineAnnealingLR(T_max)` is periodic: at
+#   $2\,T_{max}$ it is back at the initial rate. Keras's `CosineDecay` holds its floor. lrlab's
+#   cosine holds (it is the schedule the seed means), so its PyTorch twin is PyTorch's own
+#   `SequentialLR` of `CosineAnnealingLR` and a `ConstantLR` floor from `decay_steps` on.
+# * **The floor is relative in Keras, absolute in PyTorch.** Keras's `alpha` is a fraction of
+#   the initial rate, PyTorch's `eta_min` a rate. lrlab uses Keras's `alpha` and converts.
+#
+# The panels run past the cosine's `decay_steps` (40 here) to show the hold.
+
+# %%
+c001 = {
+    "step ×0.3 every 15": schedules.make("step", initial_lr=0.1, step_size=15, gamma=0.3),
+    "exponential to 1 % at 40": schedules.make("exponential", initial_lr=0.1, decay_steps=40, decay_rate=0.01),
+    "cosine over 40, alpha 0.1": schedules.make("cosine", initial_lr=0.1, decay_steps=40, alpha=0.1),
+}
+overlay(c001, updates)
+
+# %%
+T_MAX = 40
+if "torch" in FW:
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    native = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, T_max=T_MAX, eta_min=0.01)
+    native_lrs = []
+    for _ in range(2 * T_MAX + 1):
+        native_lrs.append(sgd.param_groups[0]["lr"])
+        sgd.step()
+        native.step()
+    print(f"torch CosineAnnealingLR(T_max={T_MAX}, eta_min=0.01) at updates 40, 60, 80:",
+          [round(native_lrs[k], 4) for k in (40, 60, 80)])
+if "tf" in FW:
+    keras_cosine = configure_tensorflow().keras.optimizers.schedules.CosineDecay(0.1, T_MAX, alpha=0.1)
+    print(f"Keras CosineDecay(0.1, {T_MAX}, alpha=0.1) at updates 40, 60, 80:",
+          [round(float(keras_cosine(k)), 4) for k in (40, 60, 80)])
+print("lrlab cosine(0.1, 40, alpha=0.1) at updates 40, 60, 80:",
+      [round(float(v), 4) for v in c001["cosine over 40, alpha 0.1"]([40, 60, 80])])
+
+# %% [markdown]
+# One more default a port trips on: Keras's `PolynomialDecay` ends at
+# `end_learning_rate=1e-4`, not at 0, unless told otherwise. lrlab's `polynomial` ends at its
+# `end_lr` (0 by default) and always passes it to Keras; PyTorch's `PolynomialLR` can only end at 0.
+
+# %% [markdown]
+# ## Warmup (E000-3)
+#
+# Seed 000's ways to set the initial rate include a linear warmup to a target. lrlab's
+# `warmup(after, warmup_steps, start_lr)` ramps linearly from `start_lr` to the first rate of
+# any other schedule `after` over `warmup_steps` updates, then runs `after` from its start.
+# Into a cosine, Keras has it natively (`CosineDecay(start_lr, …, warmup_target=…,
+# warmup_steps=…)`); otherwise lrlab wraps the other Keras schedule in a small
+# `LearningRateSchedule` subclass. In PyTorch the twin is native: `SequentialLR` of
+# `LinearLR(start_factor, 1, warmup_steps)` and the other schedule's scheduler(s).
+#
+# `start_lr` must be positive. A warmup that starts at 0 — Keras's `CosineDecay` with
+# `initial_learning_rate=0`, or PyTorch's `LambdaLR(lambda k: k / W)` — gives update 0 a rate
+# of exactly 0, so the first batch is computed and thrown away. PyTorch's `LinearLR` refuses a
+# `start_factor` of 0 for that reason, and so does lrlab.
+
+# %%
+e000_3 = {
+    "warmup 10 → cosine": schedules.make("warmup", warmup_steps=10, start_lr=0.001, after={
+        "name": "cosine", "initial_lr": 0.01, "decay_steps": updates - 10}),
+    "warmup 10 → exponential": schedules.make("warmup", warmup_steps=10, start_lr=0.001, after={
+        "name": "exponential", "initial_lr": 0.01, "decay_steps": 10, "decay_rate": 0.7}),
+}
+overlay(e000_3, updates)
+try:
+    schedules.make("warmup", warmup_steps=10, start_lr=0.0, after={"name": "constant", "lr": 0.01})
+except ValueError as error:
+    print("lrlab:", error)
+
+# %% [markdown]
+# ## Cyclical, one-cycle, restarts (E002-4)
+#
+# Seed 002's cyclical learning rate (Smith, 2017) climbs linearly from a base rate to a maximum
+# and back, over and over (`triangular`); `triangular2` halves the amplitude every cycle and
+# `exp_range` shrinks it by $\gamma^k$. Keras has no class for it, so lrlab adds a small
+# `LearningRateSchedule` subclass; PyTorch has `CyclicLR`. Two close relatives complete the
+# picture: the *one-cycle* policy (one climb to a peak, then a long anneal to almost nothing;
+# PyTorch `OneCycleLR`, a small Keras subclass) and cosine annealing with *warm restarts*
+# (SGDR; Keras `CosineDecayRestarts`, PyTorch `CosineAnnealingWarmRestarts`, periods doubling here).
+#
+# Two PyTorch defaults change more than the learning rate. `CyclicLR` and `OneCycleLR` cycle the
+# optimizer's **momentum** too (`cycle_momentum=True`), which silently turns `SGD(momentum=0)`
+# into SGD with momentum 0.8–0.9; lrlab's twins pass `cycle_momentum=False` unless asked. And
+# `OneCycleLR` divides by zero when `pct_start · total_steps` is exactly 1; lrlab refuses such
+# parameters with a message instead.
+
+# %%
+e002_4 = {
+    "triangular": schedules.make("cyclic", base_lr=0.001, max_lr=0.01, step_size_up=10),
+    "triangular2": schedules.make("cyclic", base_lr=0.001, max_lr=0.01, step_size_up=10, mode="triangular2"),
+    "exp_range γ=0.98": schedules.make("cyclic", base_lr=0.001, max_lr=0.01, step_size_up=10, mode="exp_range",
+                                       gamma=0.98),
+    "one-cycle": schedules.make("one_cycle", max_lr=0.01, total_steps=updates),
+    "cosine restarts ×2": schedules.make("cosine_restarts", initial_lr=0.01, first_decay_steps=updates // 7),
+}
+overlay(e002_4, updates)
+
+# %%
+if "torch" in FW:
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.01, momentum=0.0)
+    torch.optim.lr_scheduler.CyclicLR(sgd, base_lr=0.001, max_lr=0.01, step_size_up=10)
+    print("SGD(momentum=0) after torch's CyclicLR with its defaults: momentum", sgd.param_groups[0]["momentum"])
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.01, momentum=0.0)
+    e002_4["triangular"].to_torch(sgd)
+    print("SGD(momentum=0) after lrlab's cyclic twin:                momentum", sgd.param_groups[0]["momentum"])
+try:
+    schedules.make("one_cycle", max_lr=0.01, total_steps=20, pct_start=0.05)
+except ValueError as error:
+    print("lrlab:", error)
+
+# %% [markdown]
+# ## What the frameworks used, over every figure
+#
+# Every update in every panel above was run through the real optimizers. The largest
+# difference from the numpy reference, relative to the schedule's peak rate:
+
+# %%
+for name in FW:
+    print(f"{name}: {GAPS[name]:.1e}" if GAPS[name] >= 1e-12 else f"{name}: < 1e-12")
+lrlab.record("decay_schedules:largest_gap_vs_reference", {name: float(f"{GAPS[name]:.1e}") if GAPS[name] >= 1e-12
+                                                          else "< 1e-12" for name in FW})
+
+# %% [markdown]
+# Keras's gap is float32 rounding: its schedules run in float32 with TensorFlow's own `pow`
+# and `cos`, whose last bit differs from numpy's now and then, and its optimizer holds the rate
+# in a float32 variable. PyTorch's schedulers keep the rate as a Python float, so they agree
+# with the float64 reference to rounding of the last bits. The figures coincide.
+#
+# ## Reduce on plateau (E002-5, E000-3)
+#
+# Seed 002 recommends Keras's `ReduceLROnPlateau` callback, seed 000 "performance-based
+# decay": cut the rate by a factor when the validation loss stops improving. It depends on a
+# metric, so it is a callback rather than a schedule, and Keras's and PyTorch's versions of it
+# disagree in more ways than their documentation suggests:
+#
+# | | Keras `ReduceLROnPlateau` | PyTorch `ReduceLROnPlateau` |
+# |---|---|---|
+# | patience $p$ | cuts at the $p$-th epoch without improvement ($p = 0$ acts as 1) | tolerates $p$ such epochs and cuts at the $(p+1)$-th |
+# | cooldown $c$ | ignores $c - 1$ epochs after a cut ($c = 1$ acts as 0) | ignores $c$ epochs |
+# | threshold | `min_delta`, absolute, 1e-4 | `threshold` 1e-4, **relative** by default: $m < best\,(1 - t)$, inverted for negative metrics |
+# | small rates | cuts while `lr > min_lr` | cuts only if `old − new > eps` = 1e-8: rates ≲ 1e-8 never fall |
+# | NaN | a NaN first epoch becomes "best", and nothing beats it | NaN never improves |
+#
+# We feed one synthetic validation-loss curve — a decay to a noisy plateau, the same numbers
+# to both — to each framework's native rule, given the *same* numbers for patience (3),
+# cooldown (2), threshold (0.002) and factor (0.5).
+
+# %%
+rng = np.random.default_rng(seed)
+metric = np.round(0.3 + 0.7 * np.exp(-np.arange(40) / 4) + rng.normal(0, 0.004, 40), 4)
+same_numbers = dict(factor=0.5, patience=3, cooldown=2)
+native = {}
+if "tf" in FW:
+    native["Keras native"] = plateau.keras_lrs(metric, 0.01, mode="min", min_delta=0.002, **same_numbers)
+if "torch" in FW:
+    native["torch native"] = plateau.torch_lrs(metric, 0.01, threshold=0.002, **same_numbers)
+rule = plateau.PlateauRule(threshold=0.002, **same_numbers)
+native["lrlab PlateauRule"] = plateau.rule_lrs(rule, metric, 0.01)
+
+
+def cut_epochs(lrs, lr=0.01):
+    """Return the epochs after which the LR went down (beyond float32 rounding: Keras keeps 0.01 in float32)."""
+    lrs = np.asarray(lrs)
+    return [int(e) for e in np.flatnonzero(lrs < np.concatenate([[lr], lrs[:-1]]) * (1 - 1e-6))]
+
+
+for label, lrs in native.items():
+    print(f"{label:>17}: cuts after epochs {cut_epochs(lrs)}")
+
+# %% [markdown]
+# With the same numbers, the two native rules cut at different epochs: Keras counts the
+# patience one epoch shorter, its cooldown one epoch shorter again, and PyTorch's threshold is
+# relative (0.2 % of the best loss, not 0.002). lrlab's rule (`lrlab.plateau.PlateauRule`) is one
+# documented behaviour: PyTorch's counting, where every value of patience and cooldown means
+# something different; an absolute threshold by default, so negative metrics work; no `eps`;
+# NaN is never an improvement. The backends' `ReduceLROnPlateau` callbacks apply it in both
+# frameworks. Given the arguments `plateau.keras_kwargs(rule)` and `plateau.torch_kwargs(rule)`
+# (Keras's patience and cooldown + 1, PyTorch's `threshold_mode="abs"` and `eps=0`), the native
+# rules agree with it:
+
+# %%
+mapped = {"lrlab PlateauRule": native["lrlab PlateauRule"]}
+if "tf" in FW:
+    mapped["Keras, mapped"] = plateau.keras_lrs(metric, 0.01, **plateau.keras_kwargs(rule))
+if "torch" in FW:
+    mapped["torch, mapped"] = plateau.torch_lrs(metric, 0.01, **plateau.torch_kwargs(rule))
+for label, lrs in mapped.items():
+    print(f"{label:>17}: cuts after epochs {cut_epochs(lrs)}")
+print("all agree:", all(np.allclose(lrs, mapped["lrlab PlateauRule"], rtol=1e-6) for lrs in mapped.values()))
+
+fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4.2), sharex=True)
+top.plot(metric, "k.-", lw=0.8)
+top.set(ylabel="validation loss", title="one metric sequence, three plateau rules")
+for i, (label, lrs) in enumerate(native.items()):
+    bottom.step(np.arange(40), lrs, where="post", color=f"C{i}", lw=2.5 - i * 0.7, label=label)
+bottom.set(xlabel="epoch", ylabel="LR set after the epoch", yscale="log")
+bottom.legend(fontsize=7)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## A user function per epoch: `LearningRateScheduler` and its PyTorch counterpart (E002-5)
+#
+# Keras's `LearningRateScheduler(fn)` calls `fn(epoch, lr)` at the start of every epoch and
+# sets the rate to what it returns. PyTorch's counterpart for a rule written as "from the
+# previous rate" is `MultiplicativeLR(factor)`, stepped after every epoch; for a closed form
+# of the epoch it is `LambdaLR`, and for the named families it is lrlab's schedule counted in
+# epochs. The three agree on "halve every 5 epochs":
+
+# %%
+def halve_every_5(epoch, lr):
+    """The user function: halve the rate at epochs 5, 10, 15, …"""
+    return lr * 0.5 if epoch > 0 and epoch % 5 == 0 else lr
+
+
+user = {"lrlab step(0.1, 5, 0.5)": schedules.make("step", initial_lr=0.1, step_size=5, gamma=0.5)(np.arange(16))}
+if "tf" in FW:
+    user["Keras LearningRateScheduler"] = twins.keras_scheduler_lrs(halve_every_5, 16, 0.1)
+if "torch" in FW:
+    user["torch MultiplicativeLR"] = twins.torch_multiplicative_lrs(lambda e: 0.5 if e % 5 == 0 else 1.0, 16, 0.1)
+print(pd.DataFrame({label: np.round(lrs, 5) for label, lrs in user.items()}).T.to_string())
+print("same rates:", all(np.allclose(lrs, user["lrlab step(0.1, 5, 0.5)"], rtol=1e-6) for lrs in user.values()))
+
+# %% [markdown]
+# ## Each family on the seed-001 task, in both frameworks
+#
+# The figures show that the frameworks use the same rates. Do the families matter for
+# training? Seed 001's task (E001-1): 1,000 rows of 20 uniform features, the label says whether
+# they sum to more than 10, and a 64–32–1 network trained with Adam on binary cross-entropy. We
+# keep the first 800 rows for training and the last 200 for validation (seed 001's
+# `validation_split=0.2`), draw the initial weights once in numpy so that both frameworks start
+# from the same network, visit the batches in the same order, and give every family the same
+# peak rate (`peak_lr`) and the same horizon: the whole run, counted in updates. The last
+# family keeps the rate constant and lets the backends' `ReduceLROnPlateau` (lrlab's rule:
+# halve after 2 epochs without a 1e-3 improvement of the validation loss) cut it.
+
+# %%
+task = data.seed001_task(seed=seed)
+x, y = task.train
+train, val = (x[:800], y[:800]), (x[800:], y[800:])
+total = epochs * -(-800 // batch_size)  # updates in the whole run
+families = {
+    "constant": peak_lr,
+    "step (×0.2 twice)": schedules.make("step", initial_lr=peak_lr, step_size=-(-total // 3), gamma=0.2),
+    "exponential (to 1 %)": schedules.make("exponential", initial_lr=peak_lr, decay_steps=total, decay_rate=0.01),
+    "inverse time (to 10 %)": schedules.make("inverse_time", initial_lr=peak_lr, decay_steps=total, decay_rate=9.0),
+    "cosine": schedules.make("cosine", initial_lr=peak_lr, decay_steps=total),
+    "warmup + cosine": schedules.make("warmup", warmup_steps=total // 10, start_lr=peak_lr / 10, after={
+        "name": "cosine", "initial_lr": peak_lr, "decay_steps": total - total // 10}),
+    "cosine restarts": schedules.make("cosine_restarts", initial_lr=peak_lr, first_decay_steps=max(1, total // 7)),
+    "cyclic (triangular)": schedules.make("cyclic", base_lr=peak_lr / 10, max_lr=peak_lr,
+                                          step_size_up=max(1, total // 6)),
+    "one-cycle": schedules.make("one_cycle", max_lr=peak_lr, total_steps=total),
+    "plateau": peak_lr,
+}
+histories = {}
+for family, lr in families.items():
+    for name, backend in backends.items():
+        callbacks = [backend.ReduceLROnPlateau("val_loss", factor=0.5, patience=2, threshold=1e-3)] \
+            if family == "plateau" else []
+        model = backend.mlp([20, 64, 32, 1], seed=seed)
+        histories[family, name] = backend.fit(model, train, val, optimizer=backend.optimizer("adam", lr),
+                                              loss="binary_crossentropy", epochs=epochs, batch_size=batch_size,
+                                              seed=seed, callbacks=callbacks)
+rows = []
+for family in families:
+    row = {"family": family}
+    for name in FW:
+        last = histories[family, name].iloc[-1]
+        row[f"{name} val_loss"] = round(float(last.val_loss), 3)
+        row[f"{name} val_acc"] = round(float(last.val_accuracy), 3)
+    if len(FW) == 2:
+        row["|Δ val_loss|"] = round(abs(row["tf val_loss"] - row["torch val_loss"]), 3)
+    rows.append(row)
+results = pd.DataFrame(rows)
+print(f"{epochs} epochs, batch {batch_size}, {total} updates, Adam, peak LR {peak_lr:g}")
+print(results.to_string(index=False))
+lrlab.record("decay_schedules:seed001_final_validation", results.to_dict(orient="records"))
+
+# %%
+fig, axes = plt.subplots(1, len(FW), figsize=(5.2 * len(FW), 3.6), squeeze=False, sharey=True)
+for ax, name in zip(axes[0], FW):
+    for i, family in enumerate(families):
+        history = histories[family, name]
+        ax.plot(history.epoch, history.val_loss, color=f"C{i}", lw=1.2, label=family)
+    ax.set(title=f"{name}: validation loss", xlabel="epoch", yscale="log")
+axes[0][0].set_ylabel("binary cross-entropy")
+axes[0][-1].legend(fontsize=6.5, ncol=2)
+fig.tight_layout()
+plt.show()
+if "plateau" in families:
+    for name in FW:
+        lrs = histories["plateau", name].lr.to_numpy()
+        print(f"{name}: ReduceLROnPlateau halved the LR after epochs {cut_epochs(lrs[1:], lrs[0])}")
+
+# %% [markdown]
+# How to read the table. Validation here is 200 rows, so one more or one fewer misclassified
+# row moves the accuracy by 0.005, and each family ran once, from one seed. The cell below
+# puts the differences between families next to the differences between the two frameworks
+# running *the same* family, which are only float rounding grown over 750 updates: a gap
+# between families smaller than that is not evidence that one family is better.
+
+# %%
+decaying = results[results.family != "constant"]
+for name in FW:
+    column = decaying[f"{name} val_loss"]
+    print(f"{name}: constant LR ends at val_loss {results[f'{name} val_loss'].iloc[0]:.3f}; the scheduled "
+          f"families at {column.min():.3f}–{column.max():.3f} (best: {decaying.family[column.idxmin()]})")
+for name in FW:
+    above = decaying.family[decaying[f"{name} val_loss"] >= results[f"{name} val_loss"].iloc[0]].tolist()
+    print(f"{name}: scheduled families that do not end below the constant LR: {', '.join(above) or 'none'}")
+if len(FW) == 2:
+    print(f"tf–torch gap for one family: constant {results['|Δ val_loss|'].iloc[0]:.3f}, "
+          f"scheduled families up to {decaying['|Δ val_loss|'].max():.3f}")
+for name in FW:
+    moves = {family: float(np.ptp(histories[family, name].val_loss.to_numpy()[-5:])) for family in families}
+    print(f"{name}: val_loss moves over the last 5 epochs by {moves['constant']:.3f} at a constant LR, by "
+          f"{np.median([v for f, v in moves.items() if f != 'constant']):.3f} (median) under the schedules")
+
+# %% [markdown]
+# With the defaults, the run at a constant 0.01 is the odd one out. Its validation loss never
+# settles: over the last five epochs it still jumps by more than 0.1 (the figure), so its final
+# value is a draw from that noise — 0.259 in Keras, 0.189 in PyTorch, where the two frameworks'
+# different float32 rounding has grown into different trajectories. Under the schedules the
+# rate ends low and the curve settles (a median move of 0.005 over the last five epochs; the
+# cyclic rate, back at its peak at epoch 25, is the exception), and the two frameworks end
+# within about 0.01 of each other.
+#
+# Seven of the nine schedules end between about 0.11 and 0.135 in both frameworks. That spread
+# is the same order as the frameworks' own gap on one family, so this single run does not rank
+# cosine, one-cycle, step, cyclic or plateau decay against each other. What it does show is
+# that decay turns a noisy end point into a settled one, near the low end of what the constant
+# rate visits on the way, and makes the two frameworks agree. Two schedules end clearly
+# higher. Exponential decay to 1 % of the peak (about 0.20, above PyTorch's constant-rate
+# run) is down to 0.001 by update 375 and spends half the run barely moving. Cosine with restarts (0.162) climbs back to the peak twice.
+# The plateau callback halved the rate four times in Keras and three times in PyTorch, at
+# different epochs: the rule is the same in both frameworks, but it reads each framework's own
+# validation curve, and those differ.
+#
+# ## Verdicts
+#
+# C001-1 says the schedule families are fixed-step decay, exponential decay and cosine
+# annealing, to be implemented and plotted. The verdict is computed from the runs above: the
+# three must exist natively in both frameworks, use the reference's rates to float32 rounding,
+# and train the seed-001 network.
+
+# %%
+three = ["step (×0.2 twice)", "exponential (to 1 %)", "cosine"]
+same_rates = all(GAPS[name] <= (2e-6 if name == "tf" else 1e-9) for name in FW)
+trained = all((histories[f, name].status == "ok").all() for f in three for name in FW)
+holds = same_rates and trained
+evidence = ("step, exponential and cosine decay are native in " + " and ".join(
+    {"tf": "Keras", "torch": "PyTorch"}[n] for n in FW) + "; over every update drawn, the LRs the optimizers used "
+    "differ from the numpy reference by at most " + ", ".join(f"{GAPS[n]:.0e} ({n})" for n in FW)
+    + " of the peak LR; on the seed-001 task they end at validation loss "
+    + "; ".join(f"{n}: " + ", ".join(f"{results.loc[results.family == f, f'{n} val_loss'].item():.3f}" for f in three)
+                for n in FW) + " against " + ", ".join(f"{results[f'{n} val_loss'].iloc[0]:.3f}" for n in FW)
+    + " at a constant LR")
+verdict = "holds" if holds else "does not hold"
+print(f"C001-1: {verdict} — {evidence}")
+lrlab.record("claim:C001-1", {"verdict": verdict, "evidence": evidence})
+
+# %% [markdown]
+# C001-1 holds: the three families are standard, native in both frameworks, use the same rates
+# in both, and train the seed-001 network (how much each helps depends on its horizon and
+# floor: exponential decay to 1 % was too fast here). The E rows are
+# reproduced in both frameworks with today's APIs, and two of the seeds' statements are
+# corrected on the way: `staircase=True` holds the rate for `decay_steps` updates and then
+# drops it (E000-2), and "Keras's `ReduceLROnPlateau` and its PyTorch counterpart" (E002-5) are
+# two different rules unless their arguments are translated — patience, cooldown and threshold
+# all count differently.
