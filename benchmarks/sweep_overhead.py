@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lrlab import sweep  # noqa: E402
+from lrlab.parameters_cell import parse_values  # noqa: E402
 
 DEFAULT_NOTEBOOK = ROOT / "tests" / "notebooks" / "busy.ipynb"
 DEFAULT_GRID = [["seed", *map(str, range(8))]]
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="sweeps per worker count, alternating (default 2)")
     args = parser.parse_args(argv)
     grid = args.grid or DEFAULT_GRID
-    values = sweep.parse_values(args.notebook, {name: texts for name, *texts in grid})
+    values = parse_values(args.notebook, {name: texts for name, *texts in grid})
     runs = len(sweep.grid(values))
     load = os.getloadavg()[0]
     walls = {1: [], 2: []}

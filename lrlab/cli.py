@@ -145,8 +145,9 @@ def _forget(jobs) -> None:
 
 def _run_or_sweep(args, single: bool) -> int:
     from lrlab import sweep
+    from lrlab.parameters_cell import parse_values
 
-    values = sweep.parse_values(args.notebook, _values(args.parameter, single))
+    values = parse_values(args.notebook, _values(args.parameter, single))
     jobs = sweep.sweep_jobs(args.notebook, values, args.out)
     if args.force:
         _forget(jobs)
@@ -168,8 +169,13 @@ def _book(args) -> int:
     values = {name: texts[0] for name, texts in _values(args.parameter, True).items()}
     jobs = sweep.book_jobs(args.paths, values)
     print(f"executing {len(jobs)} notebook{'s' * (len(jobs) != 1)} in place", flush=True)
-    with sweep.local_executor(min(args.workers or _cores(), len(jobs))) as executor:
-        results = sweep.execute(jobs, executor, progress=args.progress, on_result=_print_result)
+    try:
+        with sweep.local_executor(min(args.workers or _cores(), len(jobs))) as executor:
+            results = sweep.execute(jobs, executor, progress=args.progress, on_result=_print_result)
+    except KeyboardInterrupt:  # the workers are stopped: leave no partial file beside the notebooks
+        for job in jobs:
+            sweep.remove_partials(job.output)
+        raise
     return _finish(results)
 
 
@@ -217,6 +223,11 @@ def main(argv=None) -> int:
     except (ParameterError, FileNotFoundError) as exc:
         print(f"lrlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        kept = ("notebooks not finished keep their previous version" if args.command == "book"
+                else "finished runs are kept, the same command resumes")
+        print(f"\nlrlab {args.command}: interrupted; {kept}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

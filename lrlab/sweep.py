@@ -28,15 +28,13 @@ success the partial file is stripped of volatile metadata
 (:func:`lrlab.notebooks.strip_volatile`) and renamed over the notebook, on
 failure it is deleted and the committed notebook stays as it was.
 
-Parameters are checked before anything runs (:func:`declared_parameters`,
-:func:`parse_values`): names against papermill's own inspection of the
-``parameters`` cell, values parsed the way papermill's CLI parses ``-p`` values
-and required to have the type of the declared default.
+Parameters are checked before anything runs, against papermill's inspection of the
+notebook's ``parameters`` cell (:mod:`lrlab.parameters_cell`).
+Ctrl-C stops the workers at once; their runs stay unfinished and the same command resumes.
 """
 
 from __future__ import annotations
 
-import ast
 import itertools
 import json
 import logging
@@ -51,22 +49,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from lrlab.parameters_cell import declared_parameters, parse_values
 from lrlab.params import ParameterError
 
 __all__ = [
-    "Declared",
     "Job",
     "Result",
     "book_jobs",
     "dask_executor",
-    "declared_parameters",
     "execute",
     "find_notebooks",
     "grid",
     "is_done",
     "local_executor",
-    "parse_value",
-    "parse_values",
+    "remove_partials",
     "run_folder",
     "run_job",
     "summary_table",
@@ -79,139 +75,13 @@ LOG = "run.log"
 LOCK = ".lock"
 
 
-# --------------------------------------------------------------------------- parameters
-@dataclass(frozen=True)
-class Declared:
-    """A parameter of a notebook's ``parameters`` cell: its name, default (source text) and type."""
-
-    name: str
-    default: str
-    kind: str  # "int", "float", "bool", "str", "any", or the name of a type -p cannot give (list, dict…)
-
-
-def _kind_of(default_source: str, annotation: str) -> str:
-    if annotation in ("int", "float", "bool", "str"):
-        return annotation
-    try:
-        value = ast.literal_eval(default_source)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return "any"  # an expression: its type is only known when it runs
-    if value is None:
-        return "any"
-    return type(value).__name__
-
-
-def _cell_assignments(source: str) -> dict[str, str]:
-    """Return {name: default source} for the top-level assignments of a parameters cell (Python's ast)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:  # IPython magics: papermill's inspection is all we have
-        return {}
-    found = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            found[node.targets[0].id] = ast.get_source_segment(source, node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            found[node.target.id] = ast.get_source_segment(source, node.value)
-    return found
-
-
-def declared_parameters(notebook) -> dict[str, Declared]:
-    """Return the parameters the notebook's ``parameters`` cell declares, in cell order.
-
-    Names, defaults and annotations come from :func:`papermill.inspect_notebook`.
-    Its line parser skips an assignment whose line holds a second ``=`` (in a
-    comment, say); those names are completed from Python's own parse of the cell.
-    Raises FileNotFoundError for a missing notebook.
-    """
-    import nbformat
-    from papermill.inspection import inspect_notebook
-
-    notebook = Path(notebook)
-    if not notebook.is_file():
-        raise FileNotFoundError(f"notebook {str(notebook)!r} does not exist")
-    log = logging.getLogger("papermill")
-    level = log.level
-    log.setLevel(logging.ERROR)  # "Unable to parse line …": the ast pass below covers those lines
-    try:
-        inspected = inspect_notebook(str(notebook))
-    finally:
-        log.setLevel(level)
-    nb = nbformat.read(notebook, as_version=4)
-    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
-    parsed = _cell_assignments(cell.source) if cell is not None else {}
-    declared = {}
-    for name in list(parsed) + [n for n in inspected if n not in parsed]:
-        info = inspected.get(name, {})
-        default = parsed.get(name, info.get("default", ""))
-        annotation = info.get("inferred_type_name", "None")
-        declared[name] = Declared(name, default, _kind_of(default, annotation))
-    return declared
-
-
-def parse_value(text: str):
-    """Return ``text`` parsed the way papermill's CLI parses a ``-p`` value.
-
-    ``True``/``False``/``None``, then int, then float, else the string itself.
-    """
-    from papermill.cli import _resolve_type  # papermill's own parser, so lrlab and papermill agree
-
-    return _resolve_type(text)
-
-
-_ALLOWED = {"int": "a whole number", "float": "a number", "bool": "True or False"}
-
-
-def _typed(notebook, declared: Declared, text: str):
-    if declared.kind == "str":
-        return text  # as papermill's -r: a string parameter takes the text as given
-    value = parse_value(text)
-    ok = {
-        "any": True,
-        "bool": isinstance(value, bool),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-    }.get(declared.kind)
-    if ok is None:
-        raise ParameterError(f"{notebook}: {declared.name} cannot be set with -p; its default "
-                             f"{declared.default} is a {declared.kind}, and -p gives one number, bool or string")
-    if not ok:
-        raise ParameterError(f"{notebook}: {declared.name} = {text!r} is not allowed; expected "
-                             f"{_ALLOWED[declared.kind]}, like its default {declared.name} = {declared.default}")
-    return value
-
-
-def parse_values(notebook, values: dict[str, list[str]], declared=None) -> dict[str, list]:
-    """Return ``{name: [typed values]}`` after checking every name and value against the notebook.
-
-    ``values`` maps parameter names to the texts given on the command line. Raises
-    :class:`lrlab.ParameterError` naming the notebook, the parameter, the value and
-    what is allowed; duplicate values are dropped (first one kept).
-    """
-    declared = declared_parameters(notebook) if declared is None else declared
-    typed = {}
-    for name, texts in values.items():
-        if name not in declared:
-            allowed = ", ".join(declared) if declared else "nothing (it has no cell tagged 'parameters')"
-            raise ParameterError(f"{notebook}: there is no parameter {name!r}; its parameters cell declares {allowed}")
-        if not texts:
-            raise ParameterError(f"{notebook}: {name} is given no value")
-        unique = []
-        for value in (_typed(notebook, declared[name], t) for t in texts):
-            if not any(type(value) is type(u) and value == u for u in unique):
-                unique.append(value)
-        typed[name] = unique
-    order = list(declared)
-    return dict(sorted(typed.items(), key=lambda item: order.index(item[0])))
-
-
+# --------------------------------------------------------------------------- grid and jobs
 def grid(values: dict[str, list]) -> list[dict]:
     """Return the Cartesian product of ``{name: [values]}`` as a list of ``{name: value}`` (last name fastest)."""
     names = list(values)
     return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
 
 
-# --------------------------------------------------------------------------- jobs
 @dataclass(frozen=True)
 class Job:
     """One papermill execution: the notebook, its parameters, where the output goes."""
@@ -338,8 +208,12 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _remove_partials(output: Path, every: bool) -> None:
-    """Delete partial files left by killed runs of ``output`` (all of them under the run lock, else dead pids')."""
+def remove_partials(output, every: bool = False) -> None:
+    """Delete the partial files left by killed runs of ``output``: those of dead processes, or ``every`` one.
+
+    ``every`` is for a caller holding the run folder's lock.
+    """
+    output = Path(output)
     for partial in output.parent.glob(f".{output.stem}.partial-*.json"):
         try:
             pid = int(partial.name.rsplit(".partial-", 1)[1].split("-", 1)[0])
@@ -401,7 +275,7 @@ def _run_locked(job: Job, output: Path) -> Result:
     from lrlab.notebooks import strip_volatile
 
     folder = Path(job.folder) if job.folder is not None else None
-    _remove_partials(output, every=folder is not None)
+    remove_partials(output, every=folder is not None)
     partial = output.parent / f".{output.stem}.partial-{os.getpid()}-{secrets.token_hex(4)}.json"
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     if folder is not None:
@@ -441,15 +315,19 @@ def _run_locked(job: Job, output: Path) -> Result:
 
 
 # --------------------------------------------------------------------------- many runs
-def _die_with_parent() -> None:  # pragma: no cover - runs in the pool's workers
-    """Pool initializer: on Linux, ask the kernel to SIGKILL this worker when the sweep process dies.
+def _worker_init() -> None:  # pragma: no cover - runs in the pool's workers
+    """Pool initializer: the worker dies with the sweep, and at once on Ctrl-C.
 
-    A killed sweep then leaves no worker picking up queued runs behind its back; the
-    worker's papermill kernel follows (ipykernel exits when its parent goes).
+    On Linux the kernel is asked to SIGKILL the worker when the sweep process dies, so a
+    killed sweep leaves no worker picking up queued runs behind its back (the worker's
+    papermill kernel follows: ipykernel exits when its parent goes). SIGINT ends the worker
+    instead of being caught as KeyboardInterrupt and returned as one more failed run.
     """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         try:
             ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -457,13 +335,29 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the pool's workers
             pass
 
 
+@contextmanager
 def local_executor(workers: int):
-    """Return a process pool of ``workers`` fresh (spawned) processes that die with this one."""
+    """Yield a process pool of ``workers`` fresh (spawned) processes that die with this one.
+
+    On normal exit the pool is shut down after its runs; on an exception (Ctrl-C) the runs
+    not started are cancelled and the workers are stopped, their runs left unfinished.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_die_with_parent)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init)
+    try:
+        yield pool
+    except BaseException:
+        processes = list(getattr(pool, "_processes", {}).values())  # no public way before Python 3.14
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+        raise
+    pool.shutdown(wait=True)
 
 
 def execute(jobs: list[Job], executor, *, progress=True, on_result=None) -> list[Result]:
@@ -486,19 +380,29 @@ def execute(jobs: list[Job], executor, *, progress=True, on_result=None) -> list
     with tqdm(total=len(todo), file=sys.stderr, unit="run", disable=not progress or not todo,
               dynamic_ncols=True) as bar:
         futures = {executor.submit(run_job, jobs[i]): i for i in todo}
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # the worker itself died: the run stays unfinished
-                result = Result(jobs[index].label, "failed", error=_last_line(exc), parameters=jobs[index].parameters)
-            results[index] = result
-            bar.update()
-            if on_result:
-                bar.clear()
-                on_result(result)
-                bar.refresh()
+        try:
+            _gather(jobs, futures, results, bar, on_result)
+        except BaseException:  # Ctrl-C: start nothing more
+            for future in futures:
+                future.cancel()
+            raise
     return [results[i] for i in range(len(jobs))]
+
+
+def _gather(jobs, futures, results, bar, on_result) -> None:
+    """Fill ``results`` as the futures finish, updating the bar and calling ``on_result``."""
+    for future in as_completed(futures):
+        index = futures[future]
+        try:
+            result = future.result()
+        except Exception as exc:  # the worker itself died: the run stays unfinished
+            result = Result(jobs[index].label, "failed", error=_last_line(exc), parameters=jobs[index].parameters)
+        results[index] = result
+        bar.update()
+        if on_result:
+            bar.clear()
+            on_result(result)
+            bar.refresh()
 
 
 def summary_table(results: list[Result]) -> str:

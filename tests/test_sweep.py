@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lrlab import ParameterError, sweep
+from lrlab import ParameterError, parameters_cell, sweep
 
 TINY = Path(__file__).parent / "notebooks" / "tiny.ipynb"
 LRLAB = [sys.executable, "-m", "lrlab.cli"]
@@ -39,7 +39,7 @@ def marks_of(marks: Path) -> dict[str, int]:
 
 # --------------------------------------------------------------------------- validation
 def test_declared_parameters_follow_the_parameters_cell():
-    declared = sweep.declared_parameters(TINY)
+    declared = parameters_cell.declared_parameters(TINY)
     assert list(declared) == ["a", "b", "label", "flag", "pause", "marks"]
     assert {n: d.kind for n, d in declared.items()} == {
         "a": "int", "b": "float", "label": "str", "flag": "bool", "pause": "float", "marks": "str"}
@@ -48,7 +48,7 @@ def test_declared_parameters_follow_the_parameters_cell():
 
 
 def test_values_parse_like_papermill_and_keep_the_declared_type():
-    typed = sweep.parse_values(TINY, {"flag": ["False", "True"], "b": ["2", "0.5", "2"], "label": ["123"], "a": ["3"]})
+    typed = parameters_cell.parse_values(TINY, {"flag": ["False", "True"], "b": ["2", "0.5", "2"], "label": ["123"], "a": ["3"]})
     assert typed == {"a": [3], "b": [2, 0.5], "label": ["123"], "flag": [False, True]}  # cell order, duplicates dropped
     assert type(typed["b"][0]) is int  # an int where a float is declared is fine, as papermill passes it
 
@@ -64,14 +64,14 @@ def test_values_parse_like_papermill_and_keep_the_declared_type():
 ])
 def test_bad_names_and_values_are_one_clear_error(values, message):
     with pytest.raises(ParameterError) as info:
-        sweep.parse_values(TINY, values)
+        parameters_cell.parse_values(TINY, values)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
 
 
 def test_a_missing_notebook_is_named():
     with pytest.raises(FileNotFoundError, match="nope.ipynb"):
-        sweep.declared_parameters("nope.ipynb")
+        parameters_cell.declared_parameters("nope.ipynb")
 
 
 def test_grid_is_the_cartesian_product_in_order():
@@ -108,7 +108,7 @@ def sweep_records(notebook: Path) -> dict:
 
 
 def test_a_2x2_sweep_on_the_local_pool_runs_each_point_once_and_resumes(tmp_path):
-    values = sweep.parse_values(TINY, {"a": ["1", "2"], "b": ["0.5", "2"]})
+    values = parameters_cell.parse_values(TINY, {"a": ["1", "2"], "b": ["0.5", "2"]})
     jobs = sweep.sweep_jobs(TINY, values, tmp_path)
     with sweep.local_executor(2) as pool:
         results = sweep.execute(jobs, pool, progress=False)
@@ -122,7 +122,7 @@ def test_a_2x2_sweep_on_the_local_pool_runs_each_point_once_and_resumes(tmp_path
 
 def test_a_2x2_sweep_on_a_dask_local_cluster(tmp_path):
     pytest.importorskip("dask.distributed")
-    values = sweep.parse_values(TINY, {"a": ["1", "2"], "b": ["0.5", "2"]})
+    values = parameters_cell.parse_values(TINY, {"a": ["1", "2"], "b": ["0.5", "2"]})
     jobs = sweep.sweep_jobs(TINY, values, tmp_path)
     with sweep.dask_executor(None, workers=2) as executor:
         results = sweep.execute(jobs, executor, progress=False)
