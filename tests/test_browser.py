@@ -387,8 +387,10 @@ def test_chapters_open_with_their_seed_rows_and_end_with_verdicts(root, crawl):
     pages = {page.final_path: page for page in crawl["pages"].values()}
     problems = {}
     for chapter in chapter_files(root):
-        page = pages[f"{chapter}.html"]
-        if not SEED_ROW.search(page.intro_text):
+        page = pages.get(f"{chapter}.html")
+        if page is None:
+            problems[chapter] = "the browser never reached it"
+        elif not SEED_ROW.search(page.intro_text):
             problems[chapter] = "its opening (before the first section) names no seed row E…/C…"
         elif "verdict" not in page.last_heading.lower():
             problems[chapter] = f"its last section is {page.last_heading!r}, not the verdict(s)"
