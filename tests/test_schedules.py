@@ -141,8 +141,33 @@ def test_make_round_trips_its_parameters():
 
 
 def test_import_does_not_import_a_framework():
-    code = "import sys, lrlab.schedules, lrlab.plateau; print('tensorflow' in sys.modules or 'torch' in sys.modules)"
+    code = ("import sys, lrlab.schedules, lrlab.schedule_twins, lrlab.plateau; "
+            "print('tensorflow' in sys.modules or 'torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_sampled_updates_are_the_updates_of_a_full_run():
+    from lrlab.schedule_twins import lrs_used
+
+    s = schedules.make("exponential", initial_lr=0.1, decay_steps=10, decay_rate=0.5, staircase=True)
+    full = lrs_used(s, 31)
+    sampled = lrs_used(s, np.array([30, 9, 10, 21]))
+    assert sampled.k.tolist() == [0, 9, 10, 21, 30]  # sorted, update 0 always included
+    for column in ("reference", "tf", "torch"):
+        np.testing.assert_array_equal(sampled[column], full[column].to_numpy()[[0, 9, 10, 21, 30]])
+
+
+def test_keras_learning_rate_scheduler_and_torch_multiplicative_lr_follow_a_user_function():
+    """E002-5: a per-epoch user function through Keras's LearningRateScheduler and torch's MultiplicativeLR."""
+    from lrlab.schedule_twins import keras_scheduler_lrs, torch_multiplicative_lrs
+
+    def halve_every_4(epoch, lr):
+        return lr * 0.5 if epoch > 0 and epoch % 4 == 0 else lr
+
+    expected = schedules.make("step", initial_lr=0.2, step_size=4, gamma=0.5)(np.arange(13))
+    np.testing.assert_allclose(keras_scheduler_lrs(halve_every_4, 13, 0.2), expected, rtol=1e-6)
+    np.testing.assert_allclose(torch_multiplicative_lrs(lambda e: 0.5 if e % 4 == 0 else 1.0, 13, 0.2), expected,
+                               rtol=1e-15)
 
 
 # --- the traps, each shown on the native objects and then on lrlab's twins ------------------
