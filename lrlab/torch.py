@@ -30,10 +30,11 @@ from torch import nn  # noqa: E402
 
 from lrlab import range_test, training  # noqa: E402
 from lrlab.callbacks import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau  # noqa: E402
+from lrlab.torch_many import fit_many  # noqa: E402  (M models at once)
 from lrlab.params import ParameterError  # noqa: E402
 
-__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "evaluate", "fit", "load_model",
-           "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
+__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "evaluate", "fit", "fit_many",
+           "load_model", "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
 
 FRAMEWORK = "torch"
 

@@ -1,0 +1,249 @@
+"""``fit_many`` for TensorFlow: M copies of an MLP trained together; :mod:`lrlab.torch_many` mirrors it.
+
+Exported as ``lrlab.tf.fit_many``. The M models' weights are stacked along a
+leading model axis (kernels ``(M, in, out)``, biases ``(M, out)``); one batch
+goes through all of them with one ``einsum`` (first layer, the batch is
+shared) and batched ``matmul`` s (later layers), ``tf.GradientTape`` gives each
+model's gradient (the gradient of the sum of the M losses: no operation mixes
+models), and a hand-written update applies each model's own hyperparameters.
+The whole epoch is one compiled ``tf.function`` (a ``tf.while_loop`` over the
+full batches, then the last partial batch), as :func:`lrlab.tf.fit` compiles
+its epoch.
+
+The update is Keras's, formula for formula and in Keras's order, so that
+``fit_many`` equals M separate :func:`lrlab.tf.fit` calls up to float rounding
+(tests/test_fit_many.py): with η the LR of update k (kept in float32, as
+Keras keeps its LR variable), t = k + 1, and μ, wd, β₁, β₂ rounded through
+float32 where Keras's ``ops.cast`` rounds them (ε, ρ and 1 − β enter as Python
+floats):
+
+* ``sgd``: ``w ← w − w·wd·η`` (decoupled decay, before the step), ``w ← w − g·η``;
+* ``momentum``: ``v ← μ·v − g·η; w ← w + v``; ``nesterov``: ``w ← w + μ·v − g·η`` after the same ``v``;
+* ``adam``: ``α = η·√(1−β₂ᵗ)/(1−β₁ᵗ)``, ``m ← m + (g−m)(1−β₁)``,
+  ``v ← v + (g²−v)(1−β₂)``, ``w ← w − m·α/(√v + ε)`` (ε on the uncorrected √v);
+* ``adamw``: the decoupled decay of ``sgd``, then the Adam step;
+* ``rmsprop``: ``v ← ρ·v + (1−ρ)·g²``, ``w ← w − η·g/√(v + ε²)``.
+
+A diverged model is frozen: its LR becomes 0 and its weights and optimizer
+state are set to zero, so it computes finite zeros and never changes again.
+"""
+
+from __future__ import annotations
+
+from lrlab.determinism import configure_tensorflow
+
+tf = configure_tensorflow()
+
+import numpy as np  # noqa: E402
+
+from lrlab import many, training  # noqa: E402
+
+__all__ = ["device_name", "fit_many"]
+
+_HIDDEN = {"relu": tf.nn.relu, "tanh": tf.math.tanh, "sigmoid": tf.math.sigmoid, "linear": tf.identity}
+_OUTPUT = {"sigmoid": tf.math.sigmoid, "softmax": tf.nn.softmax, "linear": tf.identity}
+#: the optimizer state each optimizer keeps per weight
+_SLOTS = {"sgd": (), "momentum": ("m",), "nesterov": ("m",), "adam": ("m", "v"), "adamw": ("m", "v"),
+          "rmsprop": ("v",)}
+
+
+def device_name(device=None) -> str:
+    """Return the TensorFlow device ``fit_many`` runs on: ``"/GPU:0"`` or ``"/CPU:0"``.
+
+    ``None`` picks ``"/GPU:0"`` when ``tf.config.list_physical_devices("GPU")``
+    lists one; see :func:`lrlab.many.select_device` for the allowed values.
+    """
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    return "/GPU:0" if many.select_device(device, gpu, "TensorFlow") == "gpu" else "/CPU:0"
+
+
+def _model(model):
+    """Return ``(spec, initial weights or None)`` of a model made by :func:`lrlab.tf.mlp` or an MLPSpec."""
+    if isinstance(model, training.MLPSpec):
+        return training.check_mlp(model.sizes, model.activation, model.output_activation, model.dtype), None
+    from lrlab import tf as ltf
+
+    return ltf._spec(model), ltf.weights(model)
+
+
+def _losses(loss, output):
+    """Return ``f(logits (M, b, out), y (b, out)) -> (M,)``: each model's mean loss, cross-entropies from logits."""
+    if loss == "binary_crossentropy":
+        return lambda z, y: tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=tf.broadcast_to(y, tf.shape(z)), logits=z), axis=[1, 2])
+    if loss == "categorical_crossentropy":
+        return lambda z, y: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
+            labels=tf.broadcast_to(y, tf.shape(z)), logits=z), axis=1)
+    return lambda z, y: tf.reduce_mean(tf.square(output(z) - y), axis=[1, 2])
+
+
+def _metrics(metric, loss, output):
+    """Return ``f(logits, y) -> (M,)``: each model's mean metric (0 without one)."""
+    if metric == "accuracy" and loss == "binary_crossentropy":
+        return lambda z, y: tf.reduce_mean(tf.cast(tf.equal(z > 0, y > 0.5), z.dtype), axis=[1, 2])
+    if metric == "accuracy":
+        return lambda z, y: tf.reduce_mean(tf.cast(tf.equal(tf.argmax(z, -1), tf.argmax(y, -1)), z.dtype), axis=1)
+    if metric == "mae":
+        return lambda z, y: tf.reduce_mean(tf.abs(output(z) - y), axis=[1, 2])
+    return lambda z, y: tf.zeros(tf.shape(z)[:1], z.dtype)
+
+
+#: the hyperparameters Keras passes through ``ops.cast(python float, dtype)``, which rounds them to
+#: float32 first; the others (ε, ρ and the complements 1 − β, 1 − ρ) enter its arithmetic as
+#: Python floats, exactly in a float64 model
+_VIA_FLOAT32 = ("momentum", "weight_decay", "beta_1", "beta_2")
+
+
+def _per_model(name, values, dtype):
+    """Return float64 ``values`` (M,) of hyperparameter ``name`` as Keras's update uses them, in ``dtype``."""
+    return tf.cast(tf.constant(np.asarray(values, np.float32 if name in _VIA_FLOAT32 else np.float64)), dtype)
+
+
+class _Trainer:
+    """The M models of a :class:`~lrlab.many.ManyPlan` as stacked TensorFlow variables, and their compiled epoch."""
+
+    def __init__(self, plan: many.ManyPlan, device: str):
+        self.plan, self.device = plan, device
+        spec, fit, h = plan.spec, plan.fit, plan.hyper
+        self.dtype = tf.as_dtype(spec.dtype)
+        self.hidden, output = _HIDDEN[spec.activation], _OUTPUT[spec.output_activation]
+        self.loss_fn, self.metric_fn = _losses(fit.loss, output), _metrics(fit.metric, fit.loss, output)
+        with tf.device(device):
+            self.kernels = [tf.Variable(k) for k, _ in plan.init]
+            self.biases = [tf.Variable(b) for _, b in plan.init]
+            self.weights = [v for pair in zip(self.kernels, self.biases) for v in pair]
+            self.slots = {s: [tf.Variable(tf.zeros_like(w)) for w in self.weights] for s in _SLOTS[plan.optimizer]}
+            self.iterations = tf.Variable(0, dtype=tf.int64)
+            self.scale = tf.Variable(tf.ones(plan.size, tf.float32))
+            self.lrs = tf.constant(plan.lrs.T.astype(np.float32))  # (updates, M): Keras's LR is float32
+            self.hyper = {k: _per_model(k, v, self.dtype) for k, v in h.items()}
+            self.complement = {k: _per_model("1-" + k, 1 - h[k], self.dtype)
+                               for k in ("beta_1", "beta_2", "rho") if k in h}
+            if plan.optimizer == "rmsprop":  # Keras's RMSprop adds ε' to v under the root; lrlab passes ε' = ε²
+                self.complement["epsilon"] = _per_model("epsilon", h["epsilon"] ** 2, self.dtype)
+            self.x, self.y = tf.constant(fit.x), tf.constant(fit.y)
+            self.val = None if fit.val is None else tuple(tf.constant(a) for a in fit.val)
+        self.epoch_fn = tf.function(self._epoch)
+        self.evaluate_fn = tf.function(self._evaluate)
+
+    # --- the batched model ------------------------------------------------------------
+    def _logits(self, x):
+        h = tf.einsum("bi,mio->mbo", x, self.kernels[0]) + self.biases[0][:, None, :]
+        for kernel, bias in zip(self.kernels[1:], self.biases[1:]):
+            h = tf.matmul(self.hidden(h), kernel) + bias[:, None, :]
+        return h
+
+    def _step(self, xb, yb):
+        """Run one update of every model on the batch; return each model's (loss, metric) before it."""
+        with tf.GradientTape() as tape:
+            z = self._logits(xb)
+            losses = self.loss_fn(z, yb)
+            total = tf.reduce_sum(losses)
+        grads = tape.gradient(total, self.weights)
+        lr = tf.cast(tf.gather(self.lrs, self.iterations) * self.scale, self.dtype)
+        t = tf.cast(self.iterations + 1, self.dtype)
+        for j, (w, g) in enumerate(zip(self.weights, grads)):
+            shape = [-1] + [1] * (len(w.shape) - 1)
+            self._update(j, w, g, lambda a: tf.reshape(a, shape), lr, t)
+        self.iterations.assign_add(1)
+        return losses, self.metric_fn(z, yb)
+
+    def _update(self, j, w, g, b, lr, t):
+        """Apply Keras's update of ``self.plan.optimizer`` to weight ``w`` (``b`` broadcasts an (M,) vector)."""
+        name, h, c = self.plan.optimizer, self.hyper, self.complement
+        if name in ("sgd", "adamw") and np.any(self.plan.hyper["weight_decay"]):
+            w.assign(w - w * b(h["weight_decay"]) * b(lr))
+        if name == "sgd":
+            w.assign_sub(g * b(lr))
+        elif name in ("momentum", "nesterov"):
+            m = self.slots["m"][j]
+            m.assign(m * b(h["momentum"]) - g * b(lr))
+            w.assign_add(m * b(h["momentum"]) - g * b(lr) if name == "nesterov" else m)
+        elif name in ("adam", "adamw"):
+            m, v = self.slots["m"][j], self.slots["v"][j]
+            alpha = lr * tf.sqrt(1 - tf.pow(h["beta_2"], t)) / (1 - tf.pow(h["beta_1"], t))
+            m.assign_add((g - m) * b(c["beta_1"]))
+            v.assign_add((tf.square(g) - v) * b(c["beta_2"]))
+            w.assign_sub((m * b(alpha)) / (tf.sqrt(v) + b(h["epsilon"])))
+        else:
+            v = self.slots["v"][j]
+            v.assign(b(h["rho"]) * v + b(c["rho"]) * tf.square(g))
+            w.assign_sub((b(lr) * g) / tf.sqrt(v + b(c["epsilon"])))
+
+    def _epoch(self, order):
+        fit = self.plan.fit
+        n, size = len(fit.x), fit.batch_size
+        full = n // size
+        xs, ys = tf.gather(self.x, order), tf.gather(self.y, order)
+        loss_sum = tf.zeros(self.plan.size, self.dtype)
+        metric_sum = tf.zeros(self.plan.size, self.dtype)
+        if full:
+            xf = tf.reshape(xs[:full * size], (full, size, -1))
+            yf = tf.reshape(ys[:full * size], (full, size, -1))
+            for i in tf.range(full):
+                loss, metric = self._step(xf[i], yf[i])
+                loss_sum += loss * size
+                metric_sum += metric * size
+        if n > full * size:
+            loss, metric = self._step(xs[full * size:], ys[full * size:])
+            loss_sum += loss * (n - full * size)
+            metric_sum += metric * (n - full * size)
+        return loss_sum / n, metric_sum / n
+
+    def _evaluate(self, x, y):
+        z = self._logits(x)
+        return self.loss_fn(z, y), self.metric_fn(z, y)
+
+    # --- what lrlab.many.run_many calls -------------------------------------------------
+    def train_epoch(self, order):
+        with tf.device(self.device):
+            loss, metric = self.epoch_fn(tf.constant(order))
+        return loss.numpy(), metric.numpy()
+
+    def evaluate(self):
+        with tf.device(self.device):
+            loss, metric = self.evaluate_fn(*self.val)
+        return loss.numpy(), metric.numpy()
+
+    def freeze(self, ids):
+        keep = np.ones(self.plan.size, dtype=bool)
+        keep[ids] = False
+        self.scale.assign(np.where(keep, self.scale.numpy(), 0).astype(np.float32))
+        for variable in self.weights + [s for slots in self.slots.values() for s in slots]:
+            mask = tf.reshape(tf.constant(keep), [-1] + [1] * (len(variable.shape) - 1))
+            variable.assign(tf.where(mask, variable, tf.zeros_like(variable)))
+
+
+def fit_many(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, configs, schedule_unit="step",
+             seed=0, metric=None, device=None):
+    """Return the history of M models trained together, one row per model and epoch (E000-5, C000-1).
+
+    ``model`` is a model made by :func:`lrlab.tf.mlp` (it stays untouched; every
+    configuration without ``init_seed`` starts from its weights) or an
+    :class:`lrlab.training.MLPSpec` (those start from ``initial_weights(spec,
+    0)``). ``configs`` lists one dict per model (or a DataFrame, one row per
+    model; :func:`lrlab.many.grid` makes a grid) setting any of
+    :data:`lrlab.many.CONFIG_KEYS`: ``lr`` (a float or an lrlab schedule), the
+    optimizer's hyperparameters and ``init_seed``; what a configuration leaves
+    out comes from ``optimizer`` — a name (``"sgd"``, ``"momentum"``,
+    ``"nesterov"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``) with lrlab's
+    defaults, or :func:`lrlab.tf.optimizer` ``(name, lr, ...)``. The other
+    arguments are :func:`lrlab.tf.fit`'s, shared by all models: the same data,
+    batches and batch order (``seed``), epochs and schedule unit. ``device``:
+    ``None`` (the GPU if TensorFlow sees one), ``"cpu"`` or ``"gpu"``.
+
+    Model m's rows equal what ``fit`` returns for its configuration alone, up to
+    float rounding; columns: ``model``, one per configuration key other than
+    ``lr`` (and ``schedule``, the repr of each schedule, when there is one),
+    then ``fit``'s: ``epoch``, ``lr``, ``loss``, the metric, ``val_loss``,
+    ``val_<metric>``, ``status``. ``lr`` is the float64 reference LR of the
+    epoch's last update (for a float LR, the LR itself). A model whose loss
+    turns NaN or infinite has ``status == "diverged"`` on that epoch and no
+    later rows; the others train on. ``attrs["configs"]`` holds the models'
+    configurations.
+    """
+    spec, weights = _model(model)
+    name = device_name(device)
+    plan = many.check_many(spec, weights, optimizer, train, val, loss=loss, metric=metric, epochs=epochs,
+                           batch_size=batch_size, configs=configs, schedule_unit=schedule_unit, seed=seed)
+    return many.run_many(_Trainer(plan, name), plan)
