@@ -8,8 +8,8 @@ atomically), the ``lr`` property (read and set the LR of the next update) and
 ``stop_training``.
 
 * :class:`EarlyStopping` — stop when the monitored value has not improved for
-  ``patience`` epochs, then restore the best weights (Keras's rule and
-  defaults, except ``restore_best_weights=True``).
+  ``patience`` epochs, then restore the best weights (Keras's rule; lrlab's
+  defaults are ``patience=10`` and ``restore_best_weights=True``, Keras's 0 and False).
 * :class:`ModelCheckpoint` — save the best model so far to a file.
 * :class:`ReduceLROnPlateau` — lrlab's one plateau rule,
   :class:`lrlab.plateau.PlateauRule`, applied to the optimizer's LR.
@@ -76,8 +76,9 @@ class EarlyStopping(Callback):
 
     Keras's rule: an epoch improves when its value beats the best by more than
     ``min_delta``; after ``patience`` epochs in a row without improvement the
-    run stops (``patience=0``: at the first epoch that does not improve). With
-    ``restore_best_weights`` (the default here; Keras's is False) the model
+    run stops (``patience=0``: at the first epoch that does not improve;
+    Keras's default, lrlab's is 10). With ``restore_best_weights`` (the
+    default here; Keras's is False) the model
     ends with the weights of its best epoch, also when the run ends without
     stopping early or diverges. ``best_epoch``, ``best`` and ``stopped_epoch``
     are kept for the book.

@@ -413,7 +413,7 @@ def run_epochs(trainer, plan: FitPlan) -> pd.DataFrame:
     for callback in callbacks:
         callback.on_train_end(trainer)
     history = pd.DataFrame(rows, columns=columns)
-    history["epoch"] = history["epoch"].astype(np.int64)
+    history = history.astype({c: (np.int64 if c == "epoch" else np.float64) for c in columns if c != "status"})
     history.attrs["stopped_epoch"] = stopped
     return history
 
