@@ -367,7 +367,7 @@ def cut_epochs(lrs, lr=0.01):
 
 
 for label, lrs in native.items():
-    print(f"{label:>17}: cuts after epochs {cut_epochs(lrs)}")
+    print(f"{label:>20}: cuts after epochs {cut_epochs(lrs)}")
 
 # %% [markdown]
 # With the same numbers, the two native rules cut at different epochs: Keras counts the
@@ -375,19 +375,32 @@ for label, lrs in native.items():
 # relative (0.2 % of the best loss, not 0.002). lrlab's rule (`lrlab.plateau.PlateauRule`) is one
 # documented behaviour: PyTorch's counting, where every value of patience and cooldown means
 # something different; an absolute threshold by default, so negative metrics work; no `eps`;
-# NaN is never an improvement. The backends' `ReduceLROnPlateau` callbacks apply it in both
-# frameworks. Given the arguments `plateau.keras_kwargs(rule)` and `plateau.torch_kwargs(rule)`
-# (Keras's patience and cooldown + 1, PyTorch's `threshold_mode="abs"` and `eps=0`), the native
-# rules agree with it:
+# NaN is never an improvement. Given the arguments `plateau.keras_kwargs(rule)` and
+# `plateau.torch_kwargs(rule)` (Keras's patience and cooldown + 1, PyTorch's
+# `threshold_mode="abs"` and `eps=0`), the native rules agree with it. So do the backends'
+# `ReduceLROnPlateau` callbacks, which apply it in `fit`: a callback sees the training loop only
+# through the LR it reads and sets, so we can hand each one the same sequence directly.
 
 # %%
+class LoopStub:
+    """All a plateau callback uses of a backend's training loop: the LR, readable and settable."""
+
+    lr_settable, lr = True, 0.01
+
+
 mapped = {"lrlab PlateauRule": native["lrlab PlateauRule"]}
 if "tf" in FW:
     mapped["Keras, mapped"] = plateau.keras_lrs(metric, 0.01, **plateau.keras_kwargs(rule))
 if "torch" in FW:
     mapped["torch, mapped"] = plateau.torch_lrs(metric, 0.01, **plateau.torch_kwargs(rule))
+for name, backend in backends.items():
+    callback, loop = backend.ReduceLROnPlateau("val_loss", threshold=0.002, **same_numbers), LoopStub()
+    callback.on_train_begin(loop, ["val_loss"])
+    for value in metric:
+        callback.on_epoch_end(loop, {"val_loss": float(value)})
+    mapped[f"lrlab.{name} callback"] = np.array(callback.lrs)
 for label, lrs in mapped.items():
-    print(f"{label:>17}: cuts after epochs {cut_epochs(lrs)}")
+    print(f"{label:>20}: cuts after epochs {cut_epochs(lrs)}")
 print("all agree:", all(np.allclose(lrs, mapped["lrlab PlateauRule"], rtol=1e-6) for lrs in mapped.values()))
 
 fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4.2), sharex=True)
