@@ -20,15 +20,15 @@
 # C000-1 and the first half of C004-1 (too large a learning rate oscillates or diverges, too small
 # a one is slow).
 #
-# Everything in this book rests on one line. Gradient descent moves a weight $w$ against the
-# gradient of the loss $L$, by a step the learning rate $\eta$ scales:
+# Everything in this book rests on one line. {term}`Gradient descent <gradient descent>` moves a
+# weight $w$ against the gradient of the loss $L$, by a step the {term}`learning rate` $\eta$ scales:
 #
 # $$ w_{k+1} = w_k - \eta_k \, \nabla L(w_k). $$
 #
 # Seed 000 and seed 004 both write this rule down. Seed 004 then runs it in TensorFlow 1 on the
 # smallest problem there is — one weight, $L(w) = (w+1)^2$, starting at $w_0 = 5$, with a
-# learning rate that decays by 1 % per step — and prints a 40-row table. That table is our golden
-# output: we reproduce it in TensorFlow 2 / Keras 3 and in PyTorch, and we say exactly where and
+# learning rate that decays by 1 % per step — and prints a 40-row table. That table is our
+# {term}`golden output`: we reproduce it in TensorFlow 2 / Keras 3 and in PyTorch, and we say exactly where and
 # why today's numbers differ from the ones printed in 2018.
 
 # %% tags=["parameters"]
@@ -71,10 +71,11 @@ print("frameworks:", ", ".join(FW), "| settings are the seed's:", SEED_SETTINGS)
 #
 # For $L(w) = (w+1)^2$ the gradient is $2(w+1)$, so one step is
 # $w \leftarrow w - \eta \cdot 2(w+1)$. We write that loop out in numpy, in float32 like the
-# frameworks, and run the same 40 steps through each framework's own SGD optimizer — Keras's
-# `SGD` with a native `ExponentialDecay` schedule, PyTorch's `SGD` with a native scheduler, both
-# made by `lrlab.schedules` from one definition. If the frameworks do nothing but the rule, the
-# weights must agree to float32 rounding.
+# frameworks ({py:func}`lrlab.golden.reference_trace`), and run the same 40 steps through each
+# framework's own SGD optimizer with {py:func}`lrlab.tf.descend` and {py:func}`lrlab.torch.descend`
+# — Keras's `SGD` with a native `ExponentialDecay` schedule, PyTorch's `SGD` with a native
+# scheduler, both made by {py:func}`lrlab.schedules.make` from one definition. If the frameworks
+# do nothing but the rule, the weights must agree to float32 rounding.
 
 # %%
 by_hand = golden.reference_trace(w0, schedule, steps)
@@ -92,7 +93,8 @@ if len(traces) == 2:
 #
 # The seed evaluates the learning rate, the loss and $w$ in a separate session run *after* each
 # training step and prints them with C's `%g`. We print the same quantities in the same format
-# (spelling the seed's `learining_rate` correctly), then `final w` with seven decimals.
+# (spelling the seed's `learining_rate` correctly, with {py:func}`lrlab.golden.format_rows`), then
+# `final w` with seven decimals.
 
 # %%
 for name, trace in traces.items():
@@ -121,8 +123,9 @@ for name, trace in traces.items():
 #
 # With the seed's settings, every printed value is compared with the published one. A value
 # *matches* when the printed strings are identical and *agrees* when it is within one unit of
-# the published value's last digit. With other parameters there is no published table, so the
-# comparison is with a float64 numpy run of the same rule instead.
+# the published value's last digit ({py:func}`lrlab.golden.compare_with_published`). With other
+# parameters there is no published table, so the comparison is with a float64 numpy run of the
+# same rule instead. The counts are kept with {py:func}`lrlab.record` for the tests and sweeps.
 
 # %%
 if SEED_SETTINGS:
@@ -180,7 +183,7 @@ plt.show()
 #
 # Seed 000 says a learning rate that is too large makes training oscillate or diverge and one
 # that is too small is slow and can stall; seed 004 says the same of overshooting. On a quadratic
-# this is not a matter of opinion. With a constant $\eta$,
+# ({py:class}`lrlab.data.Quadratic`) this is not a matter of opinion. With a constant $\eta$,
 #
 # $$ w_{k+1} + 1 = (1 - 2\eta)\,(w_k + 1), $$
 #
