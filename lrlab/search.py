@@ -89,6 +89,22 @@ _ATTR = "lrlab_search"
 _FAILED = "lrlab_failed"
 
 
+def _optuna():
+    """Return the ``optuna`` module with its INFO logging silenced.
+
+    The first import is made without tqdm's "IProgress not found" warning, which
+    ``tqdm.auto`` (imported by Optuna) issues inside Jupyter when ipywidgets is
+    missing: a notebook must write nothing to stderr.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
 # ----------------------------------------------------------------------------------------
 # the search space
 # ----------------------------------------------------------------------------------------
@@ -128,8 +144,9 @@ class Range:
 
     def distribution(self):
         """Return the Optuna distribution of this range."""
-        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
+        dist = _optuna().distributions
+        CategoricalDistribution, FloatDistribution = dist.CategoricalDistribution, dist.FloatDistribution
+        IntDistribution = dist.IntDistribution
         if self.kind == "choice":
             return CategoricalDistribution(list(self.values))
         if self.kind == "int":
@@ -288,7 +305,7 @@ class SearchResult:
 
 
 def _result(study, names, study_name, storage, direction) -> SearchResult:
-    from optuna.trial import TrialState
+    TrialState = _optuna().trial.TrialState
 
     rows = []
     for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
@@ -324,7 +341,7 @@ def _storage_url(storage):
 
 
 def _sampler(strategy, seed, grid, n_startup_trials):
-    import optuna
+    optuna = _optuna()
 
     if strategy == "grid":
         return optuna.samplers.GridSampler(grid, seed=seed)
@@ -360,7 +377,7 @@ def _tell(study, trial, outcome):
 
 def _spent(study) -> int:
     """Return how many trials count against the budget: complete, running, or failed by their value."""
-    from optuna.trial import TrialState
+    TrialState = _optuna().trial.TrialState
 
     return sum(1 for t in study.get_trials(deepcopy=False)
                if t.state in (TrialState.COMPLETE, TrialState.RUNNING)
@@ -369,7 +386,7 @@ def _spent(study) -> int:
 
 def _abandon(study, trials) -> None:
     """Mark ``trials`` (Optuna trials or frozen trials) failed and queue their parameters to be evaluated again."""
-    from optuna.trial import Trial
+    Trial = _optuna().trial.Trial
 
     for t in trials:
         params = dict(t.params)
@@ -379,7 +396,7 @@ def _abandon(study, trials) -> None:
 
 def _finish(study, trial, value):
     """Tell Optuna a trial is finished: COMPLETE with ``value``, or FAIL when ``value`` is None."""
-    from optuna.trial import TrialState
+    TrialState = _optuna().trial.TrialState
 
     try:
         if value is not None:
@@ -411,9 +428,7 @@ def run_batched(objective_many, ranges, *, strategy: str, n_trials: int | None =
     first ``n_startup_trials`` at random. See the module text for storage,
     resuming and sharing.
     """
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna = _optuna()
     strategy = check_choice("strategy", strategy, tuple(STRATEGIES))
     direction = check_choice("direction", direction, ("minimize", "maximize"))
     ranges = space(ranges)
@@ -519,11 +534,8 @@ def fail_running(storage: str, study_name: str) -> int:
     marked failed too. The next :func:`run` evaluates the queued parameters
     first, so the search ends with the trials it would have had.
     """
-    import optuna
-    from optuna.trial import TrialState
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna = _optuna()
     study = optuna.load_study(study_name=study_name, storage=_storage_url(storage))
-    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
     _abandon(study, running)
     return len(running)
