@@ -1,0 +1,84 @@
+"""Reading hyperparameter sweeps: final results per model, spread over seeds, the band of good learning rates.
+
+The interaction chapters (batch size, momentum, optimizers, regularisation,
+cyclic and small learning rates: C000-2/3/4, C002-1/2, C003-1/2/4, C004-1/2)
+train grids of models with ``fit_many`` (one call per seed) and ask the same
+questions of them: where did each model end, how much do seeds disagree, how
+wide is the range of learning rates that train well. Framework-free.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lrlab.params import ParameterError, check_number
+
+__all__ = ["final", "good_band", "heatmap_table", "spread"]
+
+
+def final(history: pd.DataFrame, epochs: int, **extra) -> pd.DataFrame:
+    """Return one row per model of a ``fit_many`` history: its configuration and where it ended.
+
+    Columns: the configuration (``history.attrs["configs"]``: ``lr`` as a float
+    when every LR is one, the hyperparameters, ``init_seed``), the ``extra``
+    keyword values (e.g. ``seed=3``), ``diverged`` (the model stopped before
+    ``epochs`` epochs or its last status is not ``"ok"``), and ``loss`` (mean
+    training loss of the last epoch), ``val_loss`` and, when present,
+    ``val_accuracy``, all ``inf`` for a diverged model — so that a diverged model
+    is never the best and sorts last.
+    """
+    if "model" not in history or "configs" not in history.attrs:
+        raise ParameterError("history is not allowed; expected the DataFrame fit_many returns")
+    configs = history.attrs["configs"].set_index("model").copy()
+    if "lr" in configs and all(isinstance(v, (int, float)) for v in configs["lr"]):
+        configs["lr"] = configs["lr"].astype(float)
+    last = history.groupby("model").tail(1).set_index("model").reindex(configs.index)
+    ok = (last["status"] == "ok") & (last["epoch"] == epochs - 1)
+    out = configs.assign(**extra)
+    out["diverged"] = ~ok.to_numpy()
+    for column in ("loss", "val_loss", "val_accuracy"):
+        if column in last:
+            out[column] = last[column].where(ok, np.inf).to_numpy(dtype=float)
+    return out.reset_index()
+
+
+def spread(table: pd.DataFrame, by, value: str) -> pd.DataFrame:
+    """Return ``mean``, ``std``, ``min``, ``max`` and ``n`` of ``value`` over the rows of each group ``by``.
+
+    The mean of a group holding a diverged run (``inf``) is ``inf``; its ``std`` is NaN.
+    """
+    groups = table.groupby(by, sort=True)[value]
+    out = pd.DataFrame({"mean": groups.mean(), "std": groups.std(), "min": groups.min(), "max": groups.max(),
+                        "n": groups.size()})
+    return out.reset_index()
+
+
+def good_band(lrs, losses, threshold: float) -> float:
+    """Return the width, in decades, of the learning rates whose loss is at most ``threshold``.
+
+    ``lrs`` ascending and > 0, ``losses`` their (mean) losses, ``inf`` for a
+    diverged run. Where the loss crosses the threshold between two grid points
+    the edge is placed by linear interpolation in ``log10(lr)``; next to a
+    diverged point the band stops at the last good grid point. Separate good
+    stretches add up.
+    """
+    e = np.log10(np.asarray(lrs, dtype=float))
+    losses = np.asarray(losses, dtype=float)
+    if e.ndim != 1 or len(e) != len(losses) or np.any(np.diff(e) <= 0):
+        raise ParameterError("lrs must be ascending, > 0 and as many as losses")
+    threshold = check_number("threshold", threshold)
+    good = losses <= threshold
+    width = 0.0
+    for i in range(len(e) - 1):
+        l0, l1 = losses[i], losses[i + 1]
+        if good[i] and good[i + 1]:
+            width += e[i + 1] - e[i]
+        elif good[i] != good[i + 1] and np.isfinite(l0) and np.isfinite(l1):
+            width += (e[i + 1] - e[i]) * (threshold - min(l0, l1)) / abs(l1 - l0)
+    return float(width)
+
+
+def heatmap_table(table: pd.DataFrame, rows: str, columns: str, value: str = "mean") -> pd.DataFrame:
+    """Return ``table`` pivoted for a heat map: ``rows`` down, ``columns`` across, ``value`` in the cells."""
+    return table.pivot(index=rows, columns=columns, values=value).sort_index().sort_index(axis=1)
