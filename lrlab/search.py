@@ -15,8 +15,8 @@ E003-1's flowchart is :func:`run_batched`'s loop, step by step:
    (``strategy="grid"``), ``RandomSampler`` (``"random"``) or ``TPESampler``
    (``"tpe"``, Bayesian: a tree-structured Parzen estimator), all seeded. No
    sampler is written here;
-3. *train* and 4. *evaluate* — the objective, called with the sampled
-   parameters, returns the value to minimise (or maximise);
+3. *train* — the objective, called with the sampled parameters, trains;
+4. *evaluate* — and returns the value to minimise (or maximise);
 5. *repeat until satisfied* — until the study holds ``n_trials`` trials;
 6. *keep the best* — :class:`SearchResult` (``best_params``, ``best_value``,
    every trial, the best value so far after each trial).
