@@ -112,6 +112,8 @@ class ManyPlan:
     init: list
     #: one row per model: ``model`` and the keys the configurations set, as given
     configs: pd.DataFrame
+    #: model m's optimizer, as ``fit`` would take it (its LR, schedule and hyperparameters)
+    optimizers: tuple = ()
 
     @property
     def size(self) -> int:
@@ -231,6 +233,7 @@ def check_many(spec: training.MLPSpec, weights, optimizer, train, val, *, loss, 
         lrs=lr_table([opt.lr for opt, _ in checked], plan.epochs, plan.steps_per_epoch, plan.schedule_unit),
         init=stack_weights([start(s) for _, s in checked]),
         configs=table,
+        optimizers=tuple(opt for opt, _ in checked),
     )
 
 

@@ -5,10 +5,11 @@ Exported as ``lrlab.torch.fit_many``. The M models' weights live in one
 and bias ``(M, out)`` a view of it, and so do the gradients and the optimizer
 state: a batch goes through all models with batched matrix products
 (``baddbmm``/``bmm``, the batch shared by the first layer), the backward pass
-is written out by hand under ``torch.no_grad`` (no autograd graph: the MLP's
+is written out by hand under ``torch.inference_mode`` (no autograd graph: the MLP's
 gradients are a few more ``bmm`` s), and the optimizer update is a handful of
 element-wise operations on the whole ``(M, P)`` tensor whatever the depth,
-with each model's hyperparameters as an ``(M, 1)`` column. Measured on this
+with each model's hyperparameters as an ``(M, 1)`` column (a Python float,
+torch's own scalar path, when all models share it). Measured on this
 machine against ``torch.func.vmap(grad(...))`` and per-layer updates, this was
 the fastest (benchmarks/run.py).
 
@@ -72,12 +73,13 @@ def _model(model):
 # ----------------------------------------------------------------------------------------
 # activations, losses and metrics with their gradients, batched over models
 # ----------------------------------------------------------------------------------------
-_HIDDEN = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda z: z}
-#: d(loss)/d(z) from d(loss)/d(a) and a = activation(z)
+#: a = activation(z), in place (z is not needed again)
+_HIDDEN = {"relu": torch.relu_, "tanh": torch.tanh_, "sigmoid": torch.sigmoid_, "linear": lambda z: z}
+#: d(loss)/d(z) from d(loss)/d(a) and a = activation(z), written over d(loss)/d(a)
 _HIDDEN_BACKWARD = {
-    "relu": lambda da, a: torch.ops.aten.threshold_backward(da, a, 0),
-    "tanh": torch.ops.aten.tanh_backward,
-    "sigmoid": torch.ops.aten.sigmoid_backward,
+    "relu": lambda da, a: torch.ops.aten.threshold_backward.grad_input(da, a, 0, grad_input=da),
+    "tanh": lambda da, a: torch.ops.aten.tanh_backward.grad_input(da, a, grad_input=da),
+    "sigmoid": lambda da, a: torch.ops.aten.sigmoid_backward.grad_input(da, a, grad_input=da),
     "linear": lambda da, a: da,
 }
 _OUTPUT = {"sigmoid": torch.sigmoid, "softmax": lambda z: torch.softmax(z, -1), "linear": lambda z: z}
@@ -89,36 +91,45 @@ _OUTPUT_BACKWARD = {
 
 
 def _loss_and_grad(loss, output):
-    """Return ``f(z (M, b, out), y (b, out)) -> (losses (M,), d(sum of losses)/dz)``, cross-entropies from logits."""
+    """Return ``f(z (M, b, out), y (b, out), grad) -> (losses, dz)``: cross-entropies computed from the logits.
+
+    ``losses`` (M,) is each model's loss summed over the batch's rows (a row's loss is
+    its mean over the outputs, as ``fit``'s mean over the batch then is ``losses / b``);
+    ``dz`` is the gradient of that mean with respect to the logits (None unless ``grad``).
+    """
+    def per_row(total, z):
+        return total if z.shape[2] == 1 else total.div_(z.shape[2])
+
     if loss == "binary_crossentropy":
-        def bce(z, y):
+        def bce(z, y, grad=True):
             y = y.expand_as(z)
-            value = F.binary_cross_entropy_with_logits(z, y, reduction="none").mean((1, 2))
-            return value, (torch.sigmoid(z) - y).div_(z.shape[1] * z.shape[2])
+            value = per_row(F.binary_cross_entropy_with_logits(z, y, reduction="none").sum((1, 2)), z)
+            return value, (torch.sigmoid(z).sub_(y).div_(z.shape[1] * z.shape[2]) if grad else None)
         return bce
     if loss == "categorical_crossentropy":
-        def cce(z, y):
+        def cce(z, y, grad=True):
             log_p = torch.log_softmax(z, -1)
-            value = -(log_p * y).sum(-1).mean(1)
-            return value, (log_p.exp_() * y.sum(-1, keepdim=True) - y).div_(z.shape[1])
+            value = -(log_p * y).sum((1, 2))
+            return value, ((log_p.exp_() * y.sum(-1, keepdim=True) - y).div_(z.shape[1]) if grad else None)
         return cce
     forward, backward = _OUTPUT[output], _OUTPUT_BACKWARD[output]
 
-    def mse(z, y):
+    def mse(z, y, grad=True):
         a = forward(z)
         error = a - y
-        return error.square().mean((1, 2)), backward(error.mul(2 / (z.shape[1] * z.shape[2])), a)
+        value = per_row(error.square().sum((1, 2)), z)
+        return value, (backward(error.mul_(2 / (z.shape[1] * z.shape[2])), a) if grad else None)
     return mse
 
 
 def _metric(metric, loss, output):
-    """Return ``f(z, y) -> (M,)``: each model's mean metric (0 without one)."""
+    """Return ``f(z, y) -> (M,)``: each model's metric summed over the batch's rows (0 without one)."""
     if metric == "accuracy" and loss == "binary_crossentropy":
-        return lambda z, y: ((z > 0) == (y > 0.5)).to(z.dtype).mean((1, 2))
+        return lambda z, y: torch.eq(z > 0, y > 0.5).sum((1, 2)).to(z.dtype).div_(z.shape[2])
     if metric == "accuracy":
-        return lambda z, y: (z.argmax(-1) == y.argmax(-1)).to(z.dtype).mean(1)
+        return lambda z, y: torch.eq(z.argmax(-1), y.argmax(-1)).sum(1).to(z.dtype)
     if metric == "mae":
-        return lambda z, y: (_OUTPUT[output](z) - y).abs().mean((1, 2))
+        return lambda z, y: (_OUTPUT[output](z) - y).abs_().sum((1, 2)).div_(z.shape[2])
     return lambda z, y: z.new_zeros(z.shape[0])
 
 
@@ -132,6 +143,21 @@ def _column(values, dtype, device):
     return torch.tensor(values[..., None], dtype=dtype, device=device)
 
 
+def _hyper(values, dtype, device):
+    """Return a hyperparameter: a Python float when all models share it (torch's own scalar path), else a column."""
+    return float(values[0]) if np.all(values == values[0]) else _column(values, dtype, device)
+
+
+def _add_scaled(y, x, a):
+    """Compute ``y += a·x`` in place, ``a`` a float or an ``(M, 1)`` column; return y."""
+    return y.add_(x, alpha=a) if isinstance(a, float) else y.addcmul_(x, a)
+
+
+def _add_square(v, g, a):
+    """Compute ``v += a·g²`` in place (torch's ``addcmul_(g, g, value=a)`` for a float a); return v."""
+    return v.addcmul_(g, g, value=a) if isinstance(a, float) else v.addcmul_(g.mul(a), g)
+
+
 class _Trainer:
     """The M models of a :class:`~lrlab.many.ManyPlan` as one ``(M, P)`` tensor, trained batch by batch."""
 
@@ -139,6 +165,7 @@ class _Trainer:
         self.plan, self.device = plan, torch.device(device)
         spec, fit, h = plan.spec, plan.fit, plan.hyper
         self.dtype = _DTYPES[spec.dtype]
+        self.tiny = torch.finfo(self.dtype).tiny
         self.ids = np.arange(plan.size)
         self.hidden, self.hidden_backward = _HIDDEN[spec.activation], _HIDDEN_BACKWARD[spec.activation]
         self.loss_and_grad = _loss_and_grad(fit.loss, spec.output_activation)
@@ -148,8 +175,9 @@ class _Trainer:
         self.tensors = {"w": torch.tensor(weights, dtype=self.dtype, device=self.device)}
         for slot in _SLOTS[plan.optimizer]:
             self.tensors[slot] = torch.zeros_like(self.tensors["w"])
-        self.columns = {k: column(v) for k, v in h.items()}
-        self.columns.update({f"1-{k}": column(1 - h[k]) for k in ("beta_1", "beta_2", "rho") if k in h})
+        self.columns = {k: _hyper(v, self.dtype, self.device) for k, v in h.items()}
+        self.columns.update({f"1-{k}": _hyper(1 - h[k], self.dtype, self.device)
+                             for k in ("beta_1", "beta_2", "rho") if k in h})
         self.tables = {"lr": column(plan.lrs)}
         if plan.optimizer in ("adam", "adamw"):
             t = np.arange(1, plan.updates + 1)
@@ -164,9 +192,10 @@ class _Trainer:
         self._views()
 
     def _views(self):
-        """Point each layer's (kernel, bias) and gradient views into the ``(M, P)`` tensors."""
+        """Point each layer's (kernel, bias) and gradient views into the ``(M, P)`` tensors; split the tables by update."""
         m = len(self.ids)
         self.tensors["g"] = torch.empty_like(self.tensors["w"])
+        self.scratch = torch.empty_like(self.tensors["w"])
         self.layers, self.grads, start = [], [], 0
         for fan_in, fan_out in self.plan.spec.shapes:
             end = start + fan_in * fan_out
@@ -174,52 +203,86 @@ class _Trainer:
                 flat = self.tensors[name]
                 target.append((flat[:, start:end].view(m, fan_in, fan_out), flat[:, end:end + fan_out]))
             start = end + fan_out
+        self.kernels_t = [kernel.transpose(1, 2) for kernel, _ in self.layers]
+        self.biases = [bias.unsqueeze(1) for _, bias in self.layers]
+        self.per_update = {name: list(table.unbind(0)) for name, table in self.tables.items()}
+        self.buffers = {}
 
     # --- forward, backward, update ------------------------------------------------------
+    def _buffer(self, name, shape):
+        """Return a reusable tensor for the intermediate ``name`` of this shape (no allocation per update)."""
+        key = (name, tuple(shape))
+        if key not in self.buffers:
+            self.buffers[key] = torch.empty(shape, dtype=self.dtype, device=self.device)
+        return self.buffers[key]
+
     def _forward(self, x):
         """Return ``(logits (M, b, out), inputs of each layer)``; the first input is x, shared by all models."""
-        h = x.expand(len(self.ids), *x.shape)
+        m, b = len(self.ids), len(x)
+        h = x.expand(m, *x.shape)
         inputs = []
-        for j, (kernel, bias) in enumerate(self.layers):
+        for j, ((kernel, _), bias) in enumerate(zip(self.layers, self.biases)):
             if j:
                 h = self.hidden(h)
             inputs.append(h)
-            h = torch.baddbmm(bias.unsqueeze(1), h, kernel)
+            z = self._buffer(("z", j), (m, b, kernel.shape[2]))
+            if kernel.shape[2] == 1:  # one output: a row-wise dot product beats M one-column gemm calls
+                product = torch.mul(h, self.kernels_t[j], out=self._buffer(("hk", j), h.shape))
+                h = torch.sum(product, -1, keepdim=True, out=z).add_(bias)
+            else:
+                h = torch.baddbmm(bias, h, kernel, out=z)
         return h, inputs
 
     def _backward(self, dz, inputs):
         """Write each model's gradients into the ``g`` tensor, from d(loss)/d(logits)."""
         for j in range(len(self.layers) - 1, -1, -1):
-            (kernel, _), (g_kernel, g_bias) = self.layers[j], self.grads[j]
-            torch.bmm(inputs[j].transpose(1, 2), dz, out=g_kernel)
+            g_kernel, g_bias = self.grads[j]
+            a = inputs[j]
+            narrow = g_kernel.shape[2] == 1  # one output: element-wise products, as in _forward
+            if narrow:
+                torch.sum(torch.mul(a, dz, out=self._buffer(("hk", j), a.shape)), 1, out=g_kernel[:, :, 0])
+            else:  # bmm(out=) a strided view of g is 2x slower than into a buffer and a copy
+                g_kernel.copy_(torch.bmm(a.transpose(1, 2), dz, out=self._buffer(("dk", j), g_kernel.shape)))
             torch.sum(dz, 1, out=g_bias)
             if j:
-                dz = self.hidden_backward(torch.bmm(dz, kernel.transpose(1, 2)), inputs[j])
+                da = self._buffer(("da", j), a.shape)
+                da = torch.mul(dz, self.kernels_t[j], out=da) if narrow else torch.bmm(dz, self.kernels_t[j], out=da)
+                dz = self.hidden_backward(da, a)
 
     def _update(self):
         """Apply torch's update of ``plan.optimizer`` to every model (update ``self.k``)."""
-        name, k, c = self.plan.optimizer, self.k, self.columns
-        w, g, lr = self.tensors["w"], self.tensors["g"], self.tables["lr"][k]
+        name, k, c, per_update = self.plan.optimizer, self.k, self.columns, self.per_update
+        w, g, lr = self.tensors["w"], self.tensors["g"], per_update["lr"][k]
         if name == "sgd":
             if self.decay_sgd:
-                g.addcmul_(w, c["weight_decay"])
+                _add_scaled(g, w, c["weight_decay"])
             w.addcmul_(g, lr, value=-1)
         elif name in ("momentum", "nesterov"):
             b = self.tensors["b"]
             b.mul_(c["momentum"]).add_(g)
-            w.addcmul_(g.addcmul_(b, c["momentum"]) if name == "nesterov" else b, lr, value=-1)
+            w.addcmul_(_add_scaled(g, b, c["momentum"]) if name == "nesterov" else b, lr, value=-1)
         elif name in ("adam", "adamw"):
             m, v = self.tensors["m"], self.tensors["v"]
             if name == "adamw":
-                w.mul_(self.tables["decay"][k])
+                w.mul_(per_update["decay"][k])
             m.lerp_(g, c["1-beta_1"])
-            v.mul_(c["beta_2"]).addcmul_(g.mul(c["1-beta_2"]), g)
-            step = torch.div(m, v.sqrt().add_(c["epsilon"]))
-            w.addcmul_(step, self.tables["alpha"][k], value=-1)
+            _add_square(v.mul_(c["beta_2"]), g, c["1-beta_2"])
+            step = torch.div(m, self._root(v).add_(c["epsilon"]), out=self.scratch)
+            w.addcmul_(step, per_update["alpha"][k], value=-1)
         else:
             v = self.tensors["v"]
-            v.mul_(c["rho"]).addcmul_(g.mul(c["1-rho"]), g)
-            w.addcmul_(torch.div(g, v.sqrt().add_(c["epsilon"])), lr, value=-1)
+            _add_square(v.mul_(c["rho"]), g, c["1-rho"])
+            w.addcmul_(torch.div(g, self._root(v).add_(c["epsilon"]), out=self.scratch), lr, value=-1)
+
+    def _root(self, v):
+        """Return √v computed as √(v + tiny), tiny the dtype's smallest normal number.
+
+        torch's CPU ``sqrt`` is ~5× slower on zeros (which dead ReLU units leave
+        in v) than on other numbers; adding ``tiny`` (1.2e-38 in float32) leaves
+        every v ≥ 2e-31 unchanged and moves √v by less than 1e-19 elsewhere,
+        where ε = 1e-8 is what the denominator √v + ε holds.
+        """
+        return torch.add(v, self.tiny, out=self.scratch).sqrt_()
 
     # --- what lrlab.many.run_many calls -------------------------------------------------
     def _full(self, values) -> np.ndarray:
@@ -229,7 +292,7 @@ class _Trainer:
         return out
 
     def train_epoch(self, order):
-        with torch.no_grad():
+        with torch.inference_mode():
             index = torch.from_numpy(order).to(self.device)
             xs, ys = self.x[index], self.y[index]
             loss_sum = xs.new_zeros(len(self.ids))
@@ -237,25 +300,26 @@ class _Trainer:
             for xb, yb in zip(xs.split(self.plan.fit.batch_size), ys.split(self.plan.fit.batch_size)):
                 z, inputs = self._forward(xb)
                 loss, dz = self.loss_and_grad(z, yb)
-                loss_sum.add_(loss, alpha=len(xb))
-                metric_sum.add_(self.metric_fn(z, yb), alpha=len(xb))
+                loss_sum.add_(loss)
+                metric_sum.add_(self.metric_fn(z, yb))
                 self._backward(dz, inputs)
                 self._update()
                 self.k += 1
             return self._full(loss_sum / len(order)), self._full(metric_sum / len(order))
 
     def evaluate(self):
-        with torch.no_grad():
-            z, _ = self._forward(self.val[0])
-            loss, _ = self.loss_and_grad(z, self.val[1])
-            return self._full(loss), self._full(self.metric_fn(z, self.val[1]))
+        with torch.inference_mode():
+            (x, y), n = self.val, len(self.val[0])
+            z, _ = self._forward(x)
+            loss, _ = self.loss_and_grad(z, y, grad=False)
+            return self._full(loss / n), self._full(self.metric_fn(z, y) / n)
 
     def freeze(self, ids):
         keep = np.flatnonzero(~np.isin(self.ids, ids))
         index = torch.from_numpy(keep).to(self.device)
         self.ids = self.ids[keep]
         self.tensors = {name: t[index] for name, t in self.tensors.items() if name != "g"}
-        self.columns = {name: t[index] for name, t in self.columns.items()}
+        self.columns = {name: t if isinstance(t, float) else t[index] for name, t in self.columns.items()}
         self.tables = {name: t[:, index] for name, t in self.tables.items()}
         self._views()
 

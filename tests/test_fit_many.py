@@ -95,6 +95,33 @@ def test_fit_many_per_epoch_schedule_and_optimizer_defaults(backend, task):
         assert _gap(history, solo, m) <= FLOAT64_TOL
 
 
+@pytest.mark.parametrize("loss, output, activation, metric", [
+    ("categorical_crossentropy", "softmax", "tanh", "accuracy"),
+    ("mse", "sigmoid", "sigmoid", "mae"),
+    ("mse", "softmax", "linear", "mae"),
+])
+def test_other_losses_and_activations_equal_separate_fits(backend, loss, output, activation, metric):
+    """The hand-written gradients of every loss, output and hidden activation (float64, so to rounding)."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 5))
+    y = training.one_hot(rng.integers(0, 3, 40), 3)
+    layers = (5, 7, 3)
+    configs = [{"lr": 2**-4}, {"lr": 2**-2, "momentum": 0.5}]
+    history = backend.fit_many(backend.mlp(layers, activation, output, dtype="float64"), (x[:30], y[:30]),
+                               (x[30:], y[30:]), optimizer="nesterov", loss=loss, metric=metric, epochs=3,
+                               batch_size=8, configs=configs)
+    for m, config in enumerate(configs):
+        config = dict(config)
+        lr = config.pop("lr")
+        solo = backend.fit(backend.mlp(layers, activation, output, dtype="float64"), (x[:30], y[:30]),
+                           (x[30:], y[30:]), optimizer=backend.optimizer("nesterov", lr, **config), loss=loss,
+                           metric=metric, epochs=3, batch_size=8)
+        rows = history[history.model == m]
+        columns = ["lr", "loss", metric, "val_loss", f"val_{metric}"]
+        np.testing.assert_allclose(rows[columns].to_numpy(np.float64), solo[columns].to_numpy(np.float64),
+                                   rtol=0, atol=FLOAT64_TOL)
+
+
 def test_both_backends_agree(task):
     """The parity of lrlab.tf and lrlab.torch carries over to fit_many (float64, hyperparameters float32 holds)."""
     backends = lrlab.load_backends("tf,torch")
