@@ -19,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup book html test unit nbval site browser lab sync clean
+.PHONY: help setup book html test unit nbval site browser bench lab sync clean
 
 help:
 	@echo "make book   build the whole book: set up .venv, execute every notebook (papermill, $(JOBS) at a time), build the site"
@@ -65,6 +65,9 @@ browser:
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
 	    apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; }
+
+bench: $(STAMP)
+	python benchmarks/run.py
 
 lab: $(STAMP)
 	jupyter lab book
