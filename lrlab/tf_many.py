@@ -26,6 +26,12 @@ floats):
 
 A diverged model is frozen: its LR becomes 0 and its weights and optimizer
 state are set to zero, so it computes finite zeros and never changes again.
+
+Tracing the compiled epoch costs as much as 10–20 epochs of a small grid, so
+the last 8 trainers are kept by graph signature (architecture, optimizer, loss,
+batch size, number of rows, M, device) and a later call with the same signature
+reloads one — weights, optimizer state, LRs, hyperparameters and data are all
+variables or arguments — instead of tracing again.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from __future__ import annotations
 from lrlab.determinism import configure_tensorflow
 
 tf = configure_tensorflow()
+
+from collections import OrderedDict  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -99,32 +107,78 @@ def _per_model(name, values, dtype):
     return tf.cast(tf.constant(np.asarray(values, np.float32 if name in _VIA_FLOAT32 else np.float64)), dtype)
 
 
+#: compiled trainers kept for reuse, most recent last (see :func:`_trainer`)
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 8
+
+
+def _signature(plan: many.ManyPlan, device: str) -> tuple:
+    """Return what fixes a trainer's graph: architecture, optimizer, loss, batching, data size, M, device."""
+    fit = plan.fit
+    return (plan.spec, plan.optimizer, fit.loss, fit.metric, fit.batch_size, len(fit.x), plan.size, device,
+            bool(np.any(plan.hyper.get("weight_decay", 0.0))))
+
+
+def _trainer(plan: many.ManyPlan, device: str) -> "_Trainer":
+    """Return a trainer loaded with ``plan``: a cached one with the same graph (no retracing), else a new one.
+
+    Tracing the compiled epoch costs about as much as 10–20 epochs of a small
+    grid, and a chapter calls ``fit_many`` again and again with the same shapes
+    (one call per seed or fold); every value of the plan lives in a variable or
+    is passed as an argument, so :meth:`_Trainer.load` gives exactly a new
+    trainer's start.
+    """
+    key = _signature(plan, device)
+    trainer = _CACHE.pop(key, None) or _Trainer(plan, device)
+    _CACHE[key] = trainer
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    trainer.load(plan)
+    return trainer
+
+
 class _Trainer:
-    """The M models of a :class:`~lrlab.many.ManyPlan` as stacked TensorFlow variables, and their compiled epoch."""
+    """M models of one graph signature as stacked TensorFlow variables, and their compiled epoch."""
 
     def __init__(self, plan: many.ManyPlan, device: str):
         self.plan, self.device = plan, device
-        spec, fit, h = plan.spec, plan.fit, plan.hyper
+        spec, fit, size = plan.spec, plan.fit, plan.size
         self.dtype = tf.as_dtype(spec.dtype)
         self.hidden, output = _HIDDEN[spec.activation], _OUTPUT[spec.output_activation]
         self.loss_fn, self.metric_fn = _losses(fit.loss, output), _metrics(fit.metric, fit.loss, output)
+        self.decay = _signature(plan, device)[-1]
+        names = list(plan.hyper) + [f"1-{k}" for k in ("beta_1", "beta_2", "rho") if k in plan.hyper]
         with tf.device(device):
-            self.kernels = [tf.Variable(k) for k, _ in plan.init]
-            self.biases = [tf.Variable(b) for _, b in plan.init]
+            self.kernels = [tf.Variable(tf.zeros(k.shape, self.dtype)) for k, _ in plan.init]
+            self.biases = [tf.Variable(tf.zeros(b.shape, self.dtype)) for _, b in plan.init]
             self.weights = [v for pair in zip(self.kernels, self.biases) for v in pair]
             self.slots = {s: [tf.Variable(tf.zeros_like(w)) for w in self.weights] for s in _SLOTS[plan.optimizer]}
             self.iterations = tf.Variable(0, dtype=tf.int64)
-            self.scale = tf.Variable(tf.ones(plan.size, tf.float32))
-            self.lrs = tf.constant(plan.lrs.T.astype(np.float32))  # (updates, M): Keras's LR is float32
-            self.hyper = {k: _per_model(k, v, self.dtype) for k, v in h.items()}
-            self.complement = {k: _per_model("1-" + k, 1 - h[k], self.dtype)
-                               for k in ("beta_1", "beta_2", "rho") if k in h}
-            if plan.optimizer == "rmsprop":  # Keras's RMSprop adds ε' to v under the root; lrlab passes ε' = ε²
-                self.complement["epsilon"] = _per_model("epsilon", h["epsilon"] ** 2, self.dtype)
-            self.x, self.y = tf.constant(fit.x), tf.constant(fit.y)
-            self.val = None if fit.val is None else tuple(tf.constant(a) for a in fit.val)
+            self.scale = tf.Variable(tf.ones(size, tf.float32))
+            self.lrs = tf.Variable(tf.zeros((0, size), tf.float32), shape=tf.TensorShape([None, size]))
+            self.hyper = {k: tf.Variable(tf.zeros(size, self.dtype)) for k in names}
         self.epoch_fn = tf.function(self._epoch)
         self.evaluate_fn = tf.function(self._evaluate)
+
+    def load(self, plan: many.ManyPlan) -> None:
+        """Set every variable to the start of ``plan`` (same signature): weights, state, LRs, hyperparameters."""
+        self.plan, h = plan, plan.hyper
+        for (kernel, bias), (k, b) in zip(zip(self.kernels, self.biases), plan.init):
+            kernel.assign(k)
+            bias.assign(b)
+        for variable in (s for slots in self.slots.values() for s in slots):
+            variable.assign(tf.zeros_like(variable))
+        self.iterations.assign(0)
+        self.scale.assign(tf.ones(plan.size, tf.float32))
+        self.lrs.assign(plan.lrs.T.astype(np.float32))  # (updates, M): Keras keeps its LR in float32
+        values = dict(h) | {f"1-{k}": 1 - h[k] for k in ("beta_1", "beta_2", "rho") if k in h}
+        if plan.optimizer == "rmsprop":  # Keras's RMSprop adds ε' to v under the root; lrlab passes ε' = ε²
+            values["epsilon"] = h["epsilon"] ** 2
+        for name, variable in self.hyper.items():
+            variable.assign(_per_model(name, values[name], self.dtype))
+        with tf.device(self.device):
+            self.x, self.y = tf.constant(plan.fit.x), tf.constant(plan.fit.y)
+            self.val = None if plan.fit.val is None else tuple(tf.constant(a) for a in plan.fit.val)
 
     # --- the batched model ------------------------------------------------------------
     def _logits(self, x):
@@ -150,8 +204,8 @@ class _Trainer:
 
     def _update(self, j, w, g, b, lr, t):
         """Apply Keras's update of ``self.plan.optimizer`` to weight ``w`` (``b`` broadcasts an (M,) vector)."""
-        name, h, c = self.plan.optimizer, self.hyper, self.complement
-        if name in ("sgd", "adamw") and np.any(self.plan.hyper["weight_decay"]):
+        name, h = self.plan.optimizer, self.hyper
+        if name in ("sgd", "adamw") and self.decay:
             w.assign(w - w * b(h["weight_decay"]) * b(lr))
         if name == "sgd":
             w.assign_sub(g * b(lr))
@@ -162,19 +216,19 @@ class _Trainer:
         elif name in ("adam", "adamw"):
             m, v = self.slots["m"][j], self.slots["v"][j]
             alpha = lr * tf.sqrt(1 - tf.pow(h["beta_2"], t)) / (1 - tf.pow(h["beta_1"], t))
-            m.assign_add((g - m) * b(c["beta_1"]))
-            v.assign_add((tf.square(g) - v) * b(c["beta_2"]))
+            m.assign_add((g - m) * b(h["1-beta_1"]))
+            v.assign_add((tf.square(g) - v) * b(h["1-beta_2"]))
             w.assign_sub((m * b(alpha)) / (tf.sqrt(v) + b(h["epsilon"])))
         else:
             v = self.slots["v"][j]
-            v.assign(b(h["rho"]) * v + b(c["rho"]) * tf.square(g))
-            w.assign_sub((b(lr) * g) / tf.sqrt(v + b(c["epsilon"])))
+            v.assign(b(h["rho"]) * v + b(h["1-rho"]) * tf.square(g))
+            w.assign_sub((b(lr) * g) / tf.sqrt(v + b(h["epsilon"])))
 
-    def _epoch(self, order):
+    def _epoch(self, order, x, y):
         fit = self.plan.fit
         n, size = len(fit.x), fit.batch_size
         full = n // size
-        xs, ys = tf.gather(self.x, order), tf.gather(self.y, order)
+        xs, ys = tf.gather(x, order), tf.gather(y, order)
         loss_sum = tf.zeros(self.plan.size, self.dtype)
         metric_sum = tf.zeros(self.plan.size, self.dtype)
         if full:
@@ -197,7 +251,7 @@ class _Trainer:
     # --- what lrlab.many.run_many calls -------------------------------------------------
     def train_epoch(self, order):
         with tf.device(self.device):
-            loss, metric = self.epoch_fn(tf.constant(order))
+            loss, metric = self.epoch_fn(tf.constant(order), self.x, self.y)
         return loss.numpy(), metric.numpy()
 
     def evaluate(self):
@@ -246,4 +300,4 @@ def fit_many(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, 
     name = device_name(device)
     plan = many.check_many(spec, weights, optimizer, train, val, loss=loss, metric=metric, epochs=epochs,
                            batch_size=batch_size, configs=configs, schedule_unit=schedule_unit, seed=seed)
-    return many.run_many(_Trainer(plan, name), plan)
+    return many.run_many(_trainer(plan, name), plan)

@@ -168,6 +168,21 @@ def test_a_diverging_model_is_masked_and_the_others_train_on(backend, linear, ca
     assert capfd.readouterr().err == ""
 
 
+def test_tf_reuses_its_compiled_trainer_without_carrying_state(linear):
+    """lrlab.tf_many keeps compiled trainers by graph signature; a reused one starts exactly like a new one."""
+    from lrlab import tf as ltf
+    from lrlab import tf_many
+
+    tf_many._CACHE.clear()
+    first = _linear_many(ltf, linear, [0.01, 10.0])  # model 1 diverges and is frozen
+    x, y = linear
+    other = (x[::-1].copy(), y[::-1].copy())
+    reused = _linear_many(ltf, other, [0.02, 0.03], name="momentum")
+    assert len(tf_many._CACHE) == 1 and (first.status == "diverged").any()
+    tf_many._CACHE.clear()
+    pd.testing.assert_frame_equal(reused, _linear_many(ltf, other, [0.02, 0.03], name="momentum"))
+
+
 def test_all_diverging_ends_the_run(backend, linear):
     history = _linear_many(backend, linear, [10.0, 20.0], name="sgd")
     assert (history.groupby("model").status.last() == "diverged").all() and history.epoch.max() < 11
