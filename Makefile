@@ -39,6 +39,7 @@ setup: $(STAMP)
 
 book: $(STAMP)
 	lrlab book $(NOTEBOOKS) --workers $(JOBS) $(if $(FRAMEWORKS),-p frameworks $(FRAMEWORKS)) $(PARAMS)
+	python -m lrlab.claims
 	@$(MAKE) --no-print-directory html
 
 html: $(STAMP)
