@@ -137,12 +137,12 @@ ax.set_xticks(range(len(means.columns)), [str(b) for b in means.columns])
 ax.set_yticks(range(len(means.index)), [f"{lr:.3g}" for lr in means.index])
 for j, b in enumerate(means.columns):
     i = list(means.index).index(best_lr[b])
-    ax.plot(j, i, "r*", ms=12)
+    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
     for k, lr in enumerate(means.index):
         value = means.loc[lr, b]
         ax.text(j, k, "div" if not np.isfinite(value) else f"{value:.2f}", ha="center", va="center", fontsize=6,
                 color="white" if value < 0.6 else "black")
-ax.set(xlabel="batch size", ylabel="learning rate", title=f"final val loss after {epochs} epochs ({name}; star: best)")
+ax.set(xlabel="batch size", ylabel="learning rate", title=f"final val loss after {epochs} epochs ({name}; red: best)")
 fig.colorbar(image, ax=ax, label="log10 val loss (capped at 3)")
 plt.show()
 
@@ -199,6 +199,8 @@ view = table.xs(FW[-1], level="framework").reset_index()
 styles = {"keep lr": "s-", "linear k·lr": "o-", "linear + warmup": "^--", "lower: lr/2": "v-", "heat-map best": "k:"}
 for column, style in styles.items():
     ax.semilogx(view.batch, np.minimum(view[column], 3.0), style, label=column)
+ax.set_xticks(view.batch, [str(b) for b in view.batch])
+ax.minorticks_off()
 ax.set(xlabel=f"batch size (base {base_batch})", ylabel="final val loss (capped at 3)",
        title=f"scaling the learning rate with the batch ({FW[-1]}, mean of {repeats} seeds)")
 ax.legend(fontsize=8)

@@ -148,7 +148,7 @@ for ax, hyper in zip(axes, ["learning rate", "batch size", "weight decay (AdamW)
     ax.set_xticks(np.arange(len(x)), [f"{v:g}" for v in x], rotation=45, fontsize=7)
     ax.set(title=hyper, yscale="log")
 axes[0].set(ylabel=f"final val loss (mean ± std, {repeats} seeds)")
-fig.suptitle(f"one hyperparameter at a time around Adam at lr {base_lr:g} ({name})", fontsize=10)
+fig.suptitle(f"one hyperparameter at a time around Adam at lr {base_lr:g} ({name})", fontsize=10, y=1.03)
 plt.show()
 
 # %% [markdown] papermill={"duration": 0.00198, "end_time": "2026-11-21T20:47:37.337676+00:00", "exception": false, "start_time": "2026-11-21T20:47:37.335696+00:00", "status": "completed"}
