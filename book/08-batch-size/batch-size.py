@@ -313,7 +313,8 @@ c000_2 = "holds" if larger_ok and lower_ok else "does not hold" if not (larger_o
 evidence_2 = (f"{name}, {repeats} seeds, SGD on digits, {epochs} epochs: best LR per batch "
               f"{dict(zip(BATCHES, [float(f'{v:.3g}') for v in order]))} (rank correlation {trend:.2f}); from batch {base_batch} (LR "
               f"{base_lr[name]:.3g}) the linear rule beats keeping the LR for k = "
-              f"{[int(k) for k, ok in zip(FACTORS, linear_ok) if ok]} and fails beyond (val loss "
+              f"{[int(k) for k, ok in zip(FACTORS, linear_ok) if ok]}, not for k = "
+              f"{[int(k) for k, ok in zip(FACTORS, linear_ok) if not ok]} (val loss "
               + ", ".join(f"k={k}: {v:.2f}" for k, v in zip(FACTORS, view['linear k·lr'])) + "; with warmup "
               + ", ".join(f"{v:.2f}" for v in view["linear + warmup"]) + "); halving the LR beat keeping it for "
               f"{lower_wins} of {len(FACTORS)} factors")

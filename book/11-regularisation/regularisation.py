@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002705, "end_time": "2026-11-21T20:47:19.245780+00:00", "exception": false, "start_time": "2026-11-21T20:47:19.243075+00:00", "status": "completed"}
+# %% [markdown]
 # # Which hyperparameters matter? Weight decay, Adam's betas and the learning rate
 #
 # **Seed rows covered:** C003-1 (the learning rate and the batch size are the key
@@ -32,7 +32,7 @@
 # L1 regularisation is not covered: neither lrlab backend has it as an optimizer option, and
 # both frameworks would apply it through the loss, which lrlab's `fit` does not expose.
 
-# %% papermill={"duration": 0.015159, "end_time": "2026-11-21T20:47:19.263361+00:00", "exception": false, "start_time": "2026-11-21T20:47:19.248202+00:00", "status": "completed"} tags=["parameters"]
+# %% tags=["parameters"]
 frameworks: str = "tf,torch"  # "tf", "torch" or both, comma-separated
 seed: int = 0  # first seed (initial weights and batch order)
 repeats: int = 3  # seeds per point
@@ -47,7 +47,7 @@ sgd_lr_min_exp: float = -2.0  # the heat map's SGD learning rates 10**e, half a 
 sgd_lr_max_exp: float = 0.5  # ... up to this
 sgd_decays: str = "0,0.0001,0.001,0.01,0.03,0.1,0.3"  # the heat map's weight decays
 
-# %% papermill={"duration": 9.220587, "end_time": "2026-11-21T20:47:28.486564+00:00", "exception": false, "start_time": "2026-11-21T20:47:19.265977+00:00", "status": "completed"}
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -91,7 +91,7 @@ def run(backend, optimizer, configs, s, batch=None, n_epochs=None, **labels):
     return sensitivity.final(history, n_epochs or epochs, seed=s, **labels)
 
 
-# %% [markdown] papermill={"duration": 0.001951, "end_time": "2026-11-21T20:47:28.491092+00:00", "exception": false, "start_time": "2026-11-21T20:47:28.489141+00:00", "status": "completed"}
+# %% [markdown]
 # ## One hyperparameter at a time
 #
 # The base configuration is Adam (β = (0.9, 0.999), ε = 1e-8, no weight decay) at batch
@@ -100,7 +100,7 @@ def run(backend, optimizer, configs, s, batch=None, n_epochs=None, **labels):
 # seeds; for the batch sizes, whose models cannot share a `fit_many` call, the seeds' initial
 # weights share one call and one batch order per batch size.
 
-# %% papermill={"duration": 8.396949, "end_time": "2026-11-21T20:47:36.890212+00:00", "exception": false, "start_time": "2026-11-21T20:47:28.493263+00:00", "status": "completed"}
+# %%
 sweeps = {}
 for name, backend in backends.items():
     lr_part = pd.concat([run(backend, "adam", many.grid(lr=ADAM_LRS), s) for s in SEEDS], ignore_index=True)
@@ -138,7 +138,7 @@ noise = float(points["std"].median())
 print(f"{name}: base learning rate {base_lr:g}; median standard deviation between seeds: {noise:.4f}")
 print(effects.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
-# %% papermill={"duration": 0.440665, "end_time": "2026-11-21T20:47:37.333176+00:00", "exception": false, "start_time": "2026-11-21T20:47:36.892511+00:00", "status": "completed"}
+# %%
 fig, axes = plt.subplots(1, 5, figsize=(14, 3.2), sharey=True)
 for ax, hyper in zip(axes, ["learning rate", "batch size", "weight decay (AdamW)", "beta_1", "beta_2"]):
     part = points[points.hyperparameter == hyper]
@@ -151,7 +151,7 @@ axes[0].set(ylabel=f"final val loss (mean ± std, {repeats} seeds)")
 fig.suptitle(f"one hyperparameter at a time around Adam at lr {base_lr:g} ({name})", fontsize=10, y=1.03)
 plt.show()
 
-# %% [markdown] papermill={"duration": 0.00198, "end_time": "2026-11-21T20:47:37.337676+00:00", "exception": false, "start_time": "2026-11-21T20:47:37.335696+00:00", "status": "completed"}
+# %% [markdown]
 # The ranking comes out as the seed says for its first two: the learning rate moves the result
 # the most, across three decades from "barely trains" to "breaks down"; the batch size is next,
 # mostly through the number of updates an epoch allows. Weight decay and β1 move it by less but
@@ -167,7 +167,7 @@ plt.show()
 # hurt — predicts that the damage of a given $\lambda$ grows with $\eta$. For each learning rate
 # we find the largest decay that costs less than 10 % of that learning rate's undecayed loss.
 
-# %% papermill={"duration": 2.787937, "end_time": "2026-11-21T20:47:40.128835+00:00", "exception": false, "start_time": "2026-11-21T20:47:37.340898+00:00", "status": "completed"}
+# %%
 heat = {}
 for name, backend in backends.items():
     parts = [run(backend, "sgd", many.grid(weight_decay=SGD_DECAYS, lr=list(SGD_LRS)), s) for s in SEEDS]
@@ -200,14 +200,14 @@ ax.set(xlabel="learning rate", ylabel="weight decay λ",
 fig.colorbar(image, ax=ax, label="log10 val loss (capped at 3)")
 plt.show()
 
-# %% [markdown] papermill={"duration": 0.002017, "end_time": "2026-11-21T20:47:40.133522+00:00", "exception": false, "start_time": "2026-11-21T20:47:40.131505+00:00", "status": "completed"}
+# %% [markdown]
 # The map has a diagonal edge: the decay a learning rate tolerates falls as the learning rate
 # rises, roughly keeping the product $\eta\lambda$ — the fraction by which every step shrinks
 # the weights — below a fixed level. A decay that is harmless at a small learning rate ruins the
 # model at a large one, which is the seed's warning in numbers; the remedy it implies is to
 # think of the decay per step, $\eta\lambda$, not of $\lambda$ alone.
 
-# %% [markdown] papermill={"duration": 0.002032, "end_time": "2026-11-21T20:47:40.137626+00:00", "exception": false, "start_time": "2026-11-21T20:47:40.135594+00:00", "status": "completed"}
+# %% [markdown]
 # ## Verdicts
 #
 # * **C003-1** holds if the learning rate and the batch size have the two largest effects and
@@ -217,7 +217,7 @@ plt.show()
 # * **C003-2 (regularisation part)** holds if the largest harmless decay at the largest learning
 #   rate that trains is smaller than at the smallest one.
 
-# %% papermill={"duration": 0.01896, "end_time": "2026-11-21T20:47:40.158506+00:00", "exception": false, "start_time": "2026-11-21T20:47:40.139546+00:00", "status": "completed"}
+# %%
 top_two = set(effects["hyperparameter"].iloc[:2])
 key_first = top_two == {"learning rate", "batch size"}
 others = effects.set_index("hyperparameter").loc[["weight decay (AdamW)", "beta_1", "beta_2"], "effect (worst - best)"]
@@ -242,7 +242,7 @@ print(f"C003-2 (regularisation part): {c003_2} — {evidence_2}")
 lrlab.record("claim:C003-2", {"verdict": c003_2,
                               "evidence": "high LR with strong regularisation hurts? " + evidence_2})
 
-# %% [markdown] papermill={"duration": 0.002337, "end_time": "2026-11-21T20:47:40.163446+00:00", "exception": false, "start_time": "2026-11-21T20:47:40.161109+00:00", "status": "completed"}
+# %% [markdown]
 # Both of seed 003's statements survive measurement on this problem, with the precision the
 # seed leaves out: the learning rate matters most because its useful range is narrow on a log
 # scale; β2 matters least; and the damage of "strong" regularisation depends on the learning

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002375, "end_time": "2026-11-21T20:37:03.373997+00:00", "exception": false, "start_time": "2026-11-21T20:37:03.371622+00:00", "status": "completed"}
+# %% [markdown]
 # # Does a cyclical learning rate find the global minimum?
 #
 # **Seed rows covered:** C002-2 (a cyclical learning rate helps training leave local minima and
@@ -37,7 +37,7 @@
 # 4. the same schedule on an MLP on the digits data, against constant and monotonically decaying
 #    rates, over several seeds.
 
-# %% papermill={"duration": 0.01109, "end_time": "2026-11-21T20:37:03.387111+00:00", "exception": false, "start_time": "2026-11-21T20:37:03.376021+00:00", "status": "completed"} tags=["parameters"]
+# %% tags=["parameters"]
 frameworks: str = "tf,torch"  # "tf", "torch" or both, comma-separated
 seed: int = 0  # first seed of the MLP runs (init and batch order)
 base_lr: float = 0.001  # the cyclical schedule's lower bound on the one-weight loss
@@ -52,7 +52,7 @@ mlp_batch_size: int = 64
 mlp_base_lr: float = 0.05  # the MLP's cyclical schedule goes from mlp_base_lr ...
 mlp_max_lr: float = 1.0  # ... to mlp_max_lr and back every 4 epochs
 
-# %% papermill={"duration": 8.572712, "end_time": "2026-11-21T20:37:11.962150+00:00", "exception": false, "start_time": "2026-11-21T20:37:03.389438+00:00", "status": "completed"}
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -82,7 +82,7 @@ lrlab.seed_everything(seed)
 STEPS = 2 * step_size_up * cycles
 print(f"frameworks: {', '.join(FW)}; the many-start count runs in {COUNTER}; {STEPS} updates per run")
 
-# %% [markdown] papermill={"duration": 0.001801, "end_time": "2026-11-21T20:37:11.966596+00:00", "exception": false, "start_time": "2026-11-21T20:37:11.964795+00:00", "status": "completed"}
+# %% [markdown]
 # ## A loss with known minima
 #
 # `lrlab.data.Wells` is a shallow bowl with three Lorentzian wells,
@@ -95,7 +95,7 @@ print(f"frameworks: {', '.join(FW)}; the many-start count runs in {COUNTER}; {ST
 # run cannot stay — it has to go somewhere else. We use two versions of the surface: in the
 # first the global minimum is a sharp well, in the second the wide well is the deepest.
 
-# %% papermill={"duration": 0.252994, "end_time": "2026-11-21T20:37:12.222209+00:00", "exception": false, "start_time": "2026-11-21T20:37:11.969215+00:00", "status": "completed"}
+# %%
 surfaces = {"sharp global": Wells(), "wide global": Wells(depths=(2.0, 0.8, 1.2))}
 for label, surface in surfaces.items():
     table = surface.minima().round(4)
@@ -114,7 +114,7 @@ ax.set(xlabel="w", ylabel="L(w)", title="the two surfaces (dots: minima, stars: 
 ax.legend()
 plt.show()
 
-# %% [markdown] papermill={"duration": 0.003877, "end_time": "2026-11-21T20:37:12.232592+00:00", "exception": false, "start_time": "2026-11-21T20:37:12.228715+00:00", "status": "completed"}
+# %% [markdown]
 # The two sharp wells can hold a run only below $\eta \approx 0.04$–$0.05$; the wide well holds
 # it up to $\eta \approx 0.7$–$1.5$. A triangular cycle from `base_lr` to `max_lr` therefore
 # behaves in one of two ways, depending on `max_lr`, and the curvature — not the depth — decides
@@ -128,7 +128,7 @@ plt.show()
 # their native twin of it) for whole cycles, so that it ends at the base rate. We report the
 # minimum it ends in ("none" if it ends more than 0.05 from any minimum).
 
-# %% papermill={"duration": 10.234251, "end_time": "2026-11-21T20:37:22.474792+00:00", "exception": false, "start_time": "2026-11-21T20:37:12.240541+00:00", "status": "completed"}
+# %%
 def cyclic(max_lr):
     return schedules.make("cyclic", base_lr=base_lr, max_lr=max_lr, step_size_up=step_size_up, mode="triangular")
 
@@ -164,7 +164,7 @@ if len(FW) == 2:
           + ("below 1e-5" if gap < 1e-5 else "above 0.1 (the bouncing phase amplifies float32 rounding)"
              if gap > 0.1 else f"{gap:.0e}"))
 
-# %% papermill={"duration": 0.432329, "end_time": "2026-11-21T20:37:22.913138+00:00", "exception": false, "start_time": "2026-11-21T20:37:22.480809+00:00", "status": "completed"}
+# %%
 global_index = int(np.flatnonzero(sharp_minima["global"])[0])
 fig, (ax_lr, ax_w) = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
 for j, max_lr in enumerate(MAX_LRS):
@@ -181,7 +181,7 @@ ax_w.set(xlabel="update", ylabel="w (grey: the minima)")
 ax_w.legend(fontsize=8, ncol=2)
 plt.show()
 
-# %% [markdown] papermill={"duration": 0.002624, "end_time": "2026-11-21T20:37:22.919207+00:00", "exception": false, "start_time": "2026-11-21T20:37:22.916583+00:00", "status": "completed"}
+# %% [markdown]
 # With the smaller maximum nothing happens: the rate never gets high enough to make any of the
 # three minima unstable, so every run ends where it started — the cycle is harmless and
 # useless. With the larger maximum the runs do leave the sharp minima: the rate climbs past
@@ -205,7 +205,7 @@ plt.show()
 # default: Keras's eager single-weight steps are about ten times slower); the previous section
 # showed that both frameworks take the runs from the minima to the same places.
 
-# %% papermill={"duration": 6.781929, "end_time": "2026-11-21T20:37:29.707847+00:00", "exception": false, "start_time": "2026-11-21T20:37:22.925918+00:00", "status": "completed"}
+# %%
 counter = backends[COUNTER]
 w0s = np.linspace(-4.5, 4.5, starts)
 count_rows = []
@@ -229,7 +229,7 @@ summary = counts.groupby("surface").agg(
 print()
 print(summary.to_string())
 
-# %% [markdown] papermill={"duration": 0.008115, "end_time": "2026-11-21T20:37:29.720924+00:00", "exception": false, "start_time": "2026-11-21T20:37:29.712809+00:00", "status": "completed"}
+# %% [markdown]
 # The table reads the same on both surfaces: every run that started in a sharp basin moves, and
 # they all move to the same place, the wide well (a few runs that start far out on the bowl have
 # not arrived anywhere by the end: "none"). On the surface where the wide well is the global minimum, the cyclical rate indeed
@@ -257,7 +257,7 @@ print(summary.to_string())
 # seed train together in one `fit_many` call); we report the training loss of the last epoch and
 # the final validation loss as mean ± standard deviation over seeds.
 
-# %% papermill={"duration": 2.571956, "end_time": "2026-11-21T20:37:32.296310+00:00", "exception": false, "start_time": "2026-11-21T20:37:29.724354+00:00", "status": "completed"}
+# %%
 data = digits(seed=0)
 steps_per_epoch = -(-len(data.train[0]) // mlp_batch_size)
 total_steps = mlp_epochs * steps_per_epoch
@@ -290,7 +290,7 @@ if len(FW) == 2:
     gap = float((pair.tf - pair.torch).abs().max())
     print(f"largest |val loss tf - val loss torch| over all runs: {'below 1e-5' if gap < 1e-5 else f'{gap:.0e}'}")
 
-# %% papermill={"duration": 0.326898, "end_time": "2026-11-21T20:37:32.626339+00:00", "exception": false, "start_time": "2026-11-21T20:37:32.299441+00:00", "status": "completed"}
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 for i, label in enumerate(mlp_schedules):
     history = curves[FW[0], label, seed]
@@ -304,7 +304,7 @@ axes[0].legend(fontsize=8)
 axes[1].legend(fontsize=8)
 plt.show()
 
-# %% [markdown] papermill={"duration": 0.003109, "end_time": "2026-11-21T20:37:32.633814+00:00", "exception": false, "start_time": "2026-11-21T20:37:32.630705+00:00", "status": "completed"}
+# %% [markdown]
 # ## Verdict
 #
 # The verdict is computed from the counts: the claim's first half needs runs that started in a
@@ -312,7 +312,7 @@ plt.show()
 # often than a small constant rate does — on both surfaces, since the seed states it without
 # conditions. The MLP numbers go into the evidence.
 
-# %% papermill={"duration": 0.024745, "end_time": "2026-11-21T20:37:32.661617+00:00", "exception": false, "start_time": "2026-11-21T20:37:32.636872+00:00", "status": "completed"}
+# %%
 top, low = MAX_LRS[-1], MAX_LRS[0]
 sharp_start = ~escapes.start.str.contains("wide")
 escaped = escapes[(escapes.max_lr == top) & sharp_start]["left"].mean()
@@ -340,12 +340,14 @@ evidence = (f"on a 1-D loss with known minima a cycle {base_lr:g}-{top:g} took {
             f"global minimum {summary.loc['wide global', 'cyclic_at_global']:.0%} of the time when the global "
             f"minimum is the wide one (small constant LR: {summary.loc['wide global', 'small_lr_at_global']:.0%}) "
             f"and {summary.loc['sharp global', 'cyclic_at_global']:.0%} when it is sharp (small LR: "
-            f"{summary.loc['sharp global', 'small_lr_at_global']:.0%}): it selects wide minima, not deep ones; "
+            f"{summary.loc['sharp global', 'small_lr_at_global']:.0%})"
+            + (": it selects wide minima, not deep ones" if gain["wide global"] > 0 >= gain["sharp global"] else "")
+            + "; "
             f"MLP on digits, final val loss over {mlp_seeds} seeds: {mlp_text}")
 print(f"C002-2: {verdict} — {evidence}")
 lrlab.record("claim:C002-2", {"verdict": verdict, "evidence": evidence})
 
-# %% [markdown] papermill={"duration": 0.003134, "end_time": "2026-11-21T20:37:32.668222+00:00", "exception": false, "start_time": "2026-11-21T20:37:32.665088+00:00", "status": "completed"}
+# %% [markdown]
 # A cyclical learning rate does help a run leave a minimum — but only a minimum that is sharper
 # than $2/\eta_{\max}$, and it leaves *any* such minimum, the global one included. Where the run
 # ends is the widest basin in reach, which is the global minimum only when the landscape happens

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] papermill={"duration": 0.002366, "end_time": "2026-11-21T20:50:08.220498+00:00", "exception": false, "start_time": "2026-11-21T20:50:08.218132+00:00", "status": "completed"}
+# %% [markdown]
 # # Does a small learning rate over-fit?
 #
 # **Seed rows covered:** C004-1 (too large a learning rate overshoots, blows up the gradients
@@ -36,7 +36,7 @@
 # together in one `fit_many` call. We read the training loss (the mean over each epoch's
 # batches), the validation loss and their gap epoch by epoch.
 
-# %% papermill={"duration": 0.021553, "end_time": "2026-11-21T20:50:08.246235+00:00", "exception": false, "start_time": "2026-11-21T20:50:08.224682+00:00", "status": "completed"} tags=["parameters"]
+# %% tags=["parameters"]
 frameworks: str = "tf,torch"  # "tf", "torch" or both, comma-separated
 seed: int = 0  # first seed (initial weights and batch order)
 train_rows: int = 200  # training rows: few, so that the network can over-fit
@@ -47,7 +47,7 @@ batch_size: int = 32
 equal_epochs: int = 20  # the equal-epochs comparison reads this epoch ...
 target_loss: float = 0.1  # ... the equal-fit comparison the first epoch with training loss <= this
 
-# %% papermill={"duration": 11.219476, "end_time": "2026-11-21T20:50:19.472086+00:00", "exception": false, "start_time": "2026-11-21T20:50:08.252610+00:00", "status": "completed"}
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -73,7 +73,7 @@ train = (data.train[0][:train_rows], data.train[1][:train_rows])
 print(f"frameworks: {', '.join(FW)}; {train_rows} training rows, {len(data.val[0])} validation rows; "
       f"learning rates {LRS}; {epochs} epochs of {-(-train_rows // batch_size)} updates")
 
-# %% papermill={"duration": 8.184699, "end_time": "2026-11-21T20:50:27.658963+00:00", "exception": false, "start_time": "2026-11-21T20:50:19.474264+00:00", "status": "completed"}
+# %%
 histories = {}
 for name, backend in backends.items():
     parts = []
@@ -97,7 +97,7 @@ if len(FW) == 2:
 name = FW[-1]
 runs = histories[name]
 
-# %% [markdown] papermill={"duration": 0.001652, "end_time": "2026-11-21T20:50:27.663051+00:00", "exception": false, "start_time": "2026-11-21T20:50:27.661399+00:00", "status": "completed"}
+# %% [markdown]
 # ## Too large, too small
 #
 # First the optimisation half. At the largest rates the network breaks down — the loss goes back
@@ -105,7 +105,7 @@ runs = histories[name]
 # and just below that the training loss no longer falls steadily: we count the epochs in which it
 # rose. At the smallest rate the training loss after `equal_epochs` epochs is far from the others.
 
-# %% papermill={"duration": 0.03046, "end_time": "2026-11-21T20:50:27.695259+00:00", "exception": false, "start_time": "2026-11-21T20:50:27.664799+00:00", "status": "completed"}
+# %%
 rows = []
 for lr, part in runs.groupby("lr"):
     per_seed = []
@@ -124,7 +124,7 @@ regimes = pd.DataFrame(rows)
 print(f"{name}, mean over {repeats} seeds:")
 print(regimes.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
-# %% [markdown] papermill={"duration": 0.001649, "end_time": "2026-11-21T20:50:27.699049+00:00", "exception": false, "start_time": "2026-11-21T20:50:27.697400+00:00", "status": "completed"}
+# %% [markdown]
 # ## The gap at equal epochs and at equal fit
 #
 # At equal epochs we read every run at epoch `equal_epochs`. At equal fit we read each run at the
@@ -132,7 +132,7 @@ print(regimes.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 # view that needs no target, the lowest validation loss a run reaches at any epoch (what early
 # stopping would keep).
 
-# %% papermill={"duration": 0.056633, "end_time": "2026-11-21T20:50:27.761109+00:00", "exception": false, "start_time": "2026-11-21T20:50:27.704476+00:00", "status": "completed"}
+# %%
 def at_equal_fit(run_):
     hit = run_[(run_.loss <= target_loss) & (run_.status == "ok")]
     row = hit.iloc[0] if len(hit) else None
@@ -155,7 +155,7 @@ print(view.xs("mean", axis=1, level=1).to_string(float_format=lambda v: f"{v:.3f
 print("standard deviations:")
 print(view.xs("std", axis=1, level=1).to_string(float_format=lambda v: f"{v:.3f}"))
 
-# %% papermill={"duration": 0.530315, "end_time": "2026-11-21T20:50:28.293591+00:00", "exception": false, "start_time": "2026-11-21T20:50:27.763276+00:00", "status": "completed"}
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 for i, lr in enumerate(trainable):
     part = runs[runs.lr == lr].groupby("epoch")[["loss", "val_loss", "gap"]].mean()
@@ -172,7 +172,7 @@ axes[0].legend(fontsize=8)
 axes[1].legend(fontsize=8)
 plt.show()
 
-# %% [markdown] papermill={"duration": 0.003899, "end_time": "2026-11-21T20:50:28.304689+00:00", "exception": false, "start_time": "2026-11-21T20:50:28.300790+00:00", "status": "completed"}
+# %% [markdown]
 # Plotted against the epoch, the small learning rates look *less* over-fitted: their gap is
 # smaller at any given epoch, because they have fitted less. Plotted against the training loss
 # they have reached, the small rates' curves fall on top of each other, and the largest rate's
@@ -182,7 +182,7 @@ plt.show()
 # same for every rate that trains long enough. The small rate does not over-fit more; it gets to
 # the same place later.
 
-# %% [markdown] papermill={"duration": 0.003804, "end_time": "2026-11-21T20:50:28.312541+00:00", "exception": false, "start_time": "2026-11-21T20:50:28.308737+00:00", "status": "completed"}
+# %% [markdown]
 # ## Verdict
 #
 # Four parts, each from the tables above: the largest rates break training (loss at chance or
@@ -193,7 +193,7 @@ plt.show()
 # (Getting stuck in a local optimum is the cyclic-learning-rate chapter's subject: there a small
 # rate indeed stays in whatever basin it starts in.)
 
-# %% papermill={"duration": 0.018793, "end_time": "2026-11-21T20:50:28.333561+00:00", "exception": false, "start_time": "2026-11-21T20:50:28.314768+00:00", "status": "completed"}
+# %%
 r = regimes.set_index("lr")
 broken = [lr for lr in LRS if lr not in trainable]
 breaks = len(broken) > 0 and all(lr > max(trainable) for lr in broken)
@@ -225,7 +225,7 @@ evidence = (f"{name}, MLP on {train_rows} digits rows, SGD, {repeats} seeds: LRs
 print(f"C004-1: {verdict} — {evidence}")
 lrlab.record("claim:C004-1", {"verdict": verdict, "evidence": evidence})
 
-# %% [markdown] papermill={"duration": 0.002091, "end_time": "2026-11-21T20:50:28.338254+00:00", "exception": false, "start_time": "2026-11-21T20:50:28.336163+00:00", "status": "completed"}
+# %% [markdown]
 # Seed 004's description of a too-large rate is right, and so is "slow" for a too-small one. Its
 # claim that a small rate "easily over-fits" does not survive: at equal epochs a small rate
 # over-fits *less*, because it has fitted less; at equal fit it over-fits about as much as a
