@@ -18,7 +18,7 @@ float32 where Keras's ``ops.cast`` rounds them (ε, ρ and 1 − β enter as Pyt
 floats):
 
 * ``sgd``: ``w ← w − w·wd·η`` (decoupled decay, before the step), ``w ← w − g·η``;
-* ``momentum``: ``v ← μ·v − g·η; w ← w + v``; ``nesterov``: ``w ← w + μ·v − g·η`` after the same ``v``;
+* ``momentum``: ``v ← μ·v − g·η; w ← w + v``; ``nesterov``: the same v, then ``w ← w + μ·v − g·η``;
 * ``adam``: ``α = η·√(1−β₂ᵗ)/(1−β₁ᵗ)``, ``m ← m + (g−m)(1−β₁)``,
   ``v ← v + (g²−v)(1−β₂)``, ``w ← w − m·α/(√v + ε)`` (ε on the uncorrected √v);
 * ``adamw``: the decoupled decay of ``sgd``, then the Adam step;

@@ -124,11 +124,17 @@ def _loss_and_grad(loss, output):
 
 
 def _metric(metric, loss, output):
-    """Return ``f(z, y) -> (M,)``: each model's metric summed over the batch's rows (0 without one)."""
+    """Return ``f(z, y) -> (M,)``: each model's metric summed over the batch's rows (0 without one).
+
+    Accuracy comes back as a count (an integer tensor, exact when added to a float sum).
+    """
     if metric == "accuracy" and loss == "binary_crossentropy":
-        return lambda z, y: torch.eq(z > 0, y > 0.5).sum((1, 2)).to(z.dtype).div_(z.shape[2])
+        def binary(z, y):
+            correct = torch.eq(z > 0, y > 0.5).sum((1, 2))
+            return correct if z.shape[2] == 1 else correct.to(z.dtype).div_(z.shape[2])
+        return binary
     if metric == "accuracy":
-        return lambda z, y: torch.eq(z.argmax(-1), y.argmax(-1)).sum(1).to(z.dtype)
+        return lambda z, y: torch.eq(z.argmax(-1), y.argmax(-1)).sum(1)
     if metric == "mae":
         return lambda z, y: (_OUTPUT[output](z) - y).abs_().sum((1, 2)).div_(z.shape[2])
     return lambda z, y: z.new_zeros(z.shape[0])
@@ -193,7 +199,7 @@ class _Trainer:
         self._views()
 
     def _views(self):
-        """Point each layer's (kernel, bias) and gradient views into the ``(M, P)`` tensors; split the tables by update."""
+        """Point each layer's (kernel, bias) and gradient views into the ``(M, P)`` tensors; split the tables."""
         m = len(self.ids)
         self.tensors["g"] = torch.empty_like(self.tensors["w"])
         self.scratch = torch.empty_like(self.tensors["w"])
@@ -313,7 +319,7 @@ class _Trainer:
             (x, y), n = self.val, len(self.val[0])
             z, _ = self._forward(x)
             loss, _ = self.loss_and_grad(z, y, grad=False)
-            return self._full(loss / n), self._full(self.metric_fn(z, y) / n)
+            return self._full(loss / n), self._full(self.metric_fn(z, y).to(self.dtype) / n)
 
     def freeze(self, ids):
         keep = np.flatnonzero(~np.isin(self.ids, ids))
