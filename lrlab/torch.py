@@ -276,17 +276,23 @@ class _Trainer(training.TrainerBase):
         self.per_step = plan.schedule_unit == "step"
         self.lr_settable = not training.is_schedule(optimizer_spec.lr)
         self.x, self.y = torch.from_numpy(plan.x), torch.from_numpy(plan.y)
+        self.identity = np.arange(len(plan.x))
         self.evaluate_all = _evaluator(model, plan.loss, plan.metric)
         self.loss_fn = _loss_fn(plan.loss, activation)
         self.metric_fn = _metric_fn(plan.metric, plan.loss, activation)
         self.batch_size = plan.batch_size
 
     def train_epoch(self, order):
-        index = torch.from_numpy(order)
-        xs, ys = self.x[index], self.y[index]
+        if len(order) == len(self.x) and np.array_equal(order, self.identity):
+            xs, ys = self.x, self.y  # the stored order (shuffle=False): no gather
+        else:
+            index = torch.from_numpy(order)
+            xs, ys = self.x[index], self.y[index]
         step = self.scheduler.step if (self.per_step and self.scheduler is not None) else None
         losses, logits, lr = [], [], self.group["lr"]
-        for xb, yb in zip(xs.split(self.batch_size), ys.split(self.batch_size)):
+        full = self.batch_size >= len(xs)
+        batches = [(xs, ys)] if full else zip(xs.split(self.batch_size), ys.split(self.batch_size))
+        for xb, yb in batches:
             z = self.body(xb)
             value = self.loss_fn(z, yb)
             self.optimizer.zero_grad(set_to_none=True)
@@ -298,9 +304,12 @@ class _Trainer(training.TrainerBase):
             losses.append(value.detach())
             logits.append(z.detach())
         with torch.no_grad():
-            sizes = torch.tensor([len(z) for z in logits], dtype=xs.dtype)
-            loss = (torch.stack(losses) * sizes).sum() / len(order)
-            metric = self.metric_fn(torch.cat(logits), ys)
+            if len(losses) == 1:  # full batch: the same arithmetic without stacking one value
+                loss, metric = losses[0] * len(order) / len(order), self.metric_fn(logits[0], ys)
+            else:
+                sizes = torch.tensor([len(z) for z in logits], dtype=xs.dtype)
+                loss = (torch.stack(losses) * sizes).sum() / len(order)
+                metric = self.metric_fn(torch.cat(logits), ys)
         return loss.item(), metric.item(), lr
 
     def evaluate(self, x, y):

@@ -412,8 +412,8 @@ def run_epochs(trainer, plan: FitPlan) -> pd.DataFrame:
             break
     for callback in callbacks:
         callback.on_train_end(trainer)
-    history = pd.DataFrame(rows, columns=columns)
-    history = history.astype({c: (np.int64 if c == "epoch" else np.float64) for c in columns if c != "status"})
+    dtypes = {c: (np.int64 if c == "epoch" else object if c == "status" else np.float64) for c in columns}
+    history = pd.DataFrame({c: np.array([row[c] for row in rows], dtype=dtypes[c]) for c in columns})
     history.attrs["stopped_epoch"] = stopped
     return history
 
