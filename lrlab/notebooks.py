@@ -5,23 +5,33 @@ change on every run although the outputs do not. :func:`strip_volatile`
 removes them (and only them) from an executed notebook, in place::
 
     python -m lrlab.notebooks book/01-gradient-step/gradient-step.ipynb
+
+The notebooks also print their own wall-clock times (``time: 12.3 s``), the one
+printed value that honestly differs from run to run. :func:`same_but_timings`
+tells whether a fresh execution differs from the stored notebook only there;
+``lrlab book`` then keeps the stored file, so rerunning an unchanged book leaves
+``git status`` clean. nbval ignores the same pattern (``tests/sanitize.cfg``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["VOLATILE_CELL_KEYS", "VOLATILE_NOTEBOOK_KEYS", "coalesce_streams", "strip_volatile", "write_atomically"]
+__all__ = ["TIMING", "VOLATILE_CELL_KEYS", "VOLATILE_NOTEBOOK_KEYS", "coalesce_streams", "same_but_timings",
+           "strip_volatile", "write_atomically"]
 
 #: keys of ``metadata.papermill`` that change from run to run
 VOLATILE_NOTEBOOK_KEYS = ("start_time", "end_time", "duration", "input_path", "output_path",
                           "environment_variables", "version")
 #: cell metadata that only records when and how long a cell ran
 VOLATILE_CELL_KEYS = ("execution", "papermill")
+#: a printed wall-clock time, e.g. ``time: 12.3 s`` or ``time: 850 ms`` (the nbval sanitizer's pattern)
+TIMING = re.compile(r"time: \d+(\.\d+)? ?m?s")
 
 
 def write_atomically(path, text: str) -> None:
@@ -87,6 +97,19 @@ def strip_volatile(path) -> bool:
         return False
     write_atomically(path, after)
     return True
+
+
+def same_but_timings(stored, fresh) -> bool:
+    """Return whether the notebooks at ``stored`` and ``fresh`` differ at most in printed timings.
+
+    Both files are compared as text after every :data:`TIMING` match is
+    replaced by one placeholder; a missing ``stored`` file is never the same.
+    """
+    stored, fresh = Path(stored), Path(fresh)
+    if not stored.exists():
+        return False
+    blank = lambda text: TIMING.sub("time: TIME", text)  # noqa: E731
+    return blank(stored.read_text(encoding="utf-8")) == blank(fresh.read_text(encoding="utf-8"))
 
 
 def main(argv=None) -> int:

@@ -272,7 +272,7 @@ def run_job(job: Job) -> Result:
 
 
 def _run_locked(job: Job, output: Path) -> Result:
-    from lrlab.notebooks import strip_volatile
+    from lrlab.notebooks import same_but_timings, strip_volatile
 
     folder = Path(job.folder) if job.folder is not None else None
     remove_partials(output, every=folder is not None)
@@ -302,8 +302,11 @@ def _run_locked(job: Job, output: Path) -> Result:
         else:
             mode = output.stat().st_mode & 0o777
             strip_volatile(partial)
-            os.chmod(partial, mode)
-            os.replace(partial, output)
+            if same_but_timings(output, partial):  # only the printed timings moved: keep the stored file
+                partial.unlink()
+            else:
+                os.chmod(partial, mode)
+                os.replace(partial, output)
     else:
         if partial.exists():
             os.replace(partial, output)

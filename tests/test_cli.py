@@ -110,6 +110,23 @@ def test_book_executes_in_place_passes_p_only_where_declared_and_is_stable(tmp_p
     assert sorted(p.name for p in book.rglob("*") if p.is_file()) == ["other.ipynb", "skipped.ipynb", "tiny.ipynb"]
 
 
+def test_a_rerun_that_moves_only_printed_timings_keeps_the_stored_notebook(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("n = 2", metadata={"tags": ["parameters"]}, id="p"),
+                nbformat.v4.new_code_cell("import time\nprint(n)\nprint(f'time: {time.perf_counter_ns()} ms')",
+                                          id="q")]
+    path = tmp_path / "timed.ipynb"
+    nbformat.write(nb, path)
+    assert main(["book", str(path), "--no-progress"]) == 0
+    first = path.read_bytes()
+    assert main(["book", str(path), "--no-progress"]) == 0
+    assert path.read_bytes() == first  # the fresh run printed another time: the stored file stays
+    assert main(["book", str(path), "-p", "n", "3", "--no-progress"]) == 0
+    assert outputs(path)[0].startswith("3\ntime: ")  # a real change is written
+    capsys.readouterr()
+
+
 def test_a_failing_book_notebook_keeps_its_old_version(tmp_path, capsys):
     book = make_book(tmp_path / "book")
     before = {p: p.read_bytes() for p in book.rglob("*.ipynb")}

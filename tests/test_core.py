@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -157,3 +158,21 @@ def test_adjacent_stream_outputs_are_merged(tmp_path):
     assert notebooks.strip_volatile(path) is True
     outputs = json.loads(path.read_text())["cells"][0]["outputs"]
     assert [(o["name"], "".join(o["text"])) for o in outputs] == [("stdout", "a\n"), ("stderr", "w\n"), ("stdout", "b\n")]
+
+
+def test_same_but_timings_ignores_printed_times_only(tmp_path):
+    a, b, c = tmp_path / "a.ipynb", tmp_path / "b.ipynb", tmp_path / "c.ipynb"
+    a.write_text('{"text": ["loss 0.25\\n", "time: 12.3 s\\n"]}')
+    b.write_text('{"text": ["loss 0.25\\n", "time: 850 ms\\n"]}')
+    c.write_text('{"text": ["loss 0.26\\n", "time: 12.3 s\\n"]}')
+    assert notebooks.same_but_timings(a, b)
+    assert not notebooks.same_but_timings(a, c)
+    assert not notebooks.same_but_timings(tmp_path / "missing.ipynb", a)
+
+
+def test_the_timing_pattern_is_the_nbval_sanitizer():
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).parent / "sanitize.cfg")
+    assert [config[s]["regex"] for s in config.sections()] == [notebooks.TIMING.pattern]
