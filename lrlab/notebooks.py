@@ -72,7 +72,8 @@ def coalesce_streams(outputs: list) -> list:
 def strip_volatile(path) -> bool:
     """Remove timestamps and durations from the notebook at ``path``; return whether it changed.
 
-    Also merges adjacent stream outputs (:func:`coalesce_streams`). The notebook is
+    Also drops empty ``tags`` lists (papermill adds them, jupytext removes them)
+    and merges adjacent stream outputs (:func:`coalesce_streams`). The notebook is
     rewritten atomically in nbformat's own layout (1-space indent, sorted keys,
     trailing newline), the layout Jupyter and jupytext write.
     """
@@ -90,6 +91,8 @@ def strip_volatile(path) -> bool:
     for cell in nb.cells:
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
+        if cell.metadata.get("tags") == []:  # papermill adds empty tags; jupytext drops them
+            cell.metadata.pop("tags")
         if "outputs" in cell:
             cell.outputs = coalesce_streams(cell.outputs)
     after = nbformat.writes(nb) + "\n"

@@ -134,7 +134,8 @@ def test_strip_volatile_removes_only_timestamps(tmp_path):
     cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00"}
     cell.metadata["papermill"] = {"duration": 0.1}
     cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell]
+    untagged = nbformat.v4.new_code_cell("2", metadata={"tags": []})
+    nb.cells = [cell, untagged]
     nb.metadata["papermill"] = {"start_time": "x", "duration": 1.0, "parameters": {"lr": 0.1}}
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
@@ -143,6 +144,7 @@ def test_strip_volatile_removes_only_timestamps(tmp_path):
     assert stored["metadata"]["papermill"] == {"parameters": {"lr": 0.1}}
     assert stored["cells"][0]["metadata"] == {"tags": ["parameters"]}
     assert stored["cells"][0]["outputs"][0]["data"] == {"text/plain": ["1"]}
+    assert stored["cells"][1]["metadata"] == {}
     assert notebooks.strip_volatile(path) is False
 
 
