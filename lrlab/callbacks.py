@@ -23,7 +23,7 @@ import os
 from lrlab.params import ParameterError, check_bool, check_choice, check_int, check_number
 from lrlab.plateau import PlateauRule
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau"]
+__all__ = ["BestValueCallback", "Callback", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau"]
 
 
 class Callback:
@@ -71,7 +71,35 @@ class _Best:
         self.value, self.epoch = value, epoch
 
 
-class EarlyStopping(Callback):
+class BestValueCallback(Callback):
+    """Base of :class:`EarlyStopping` and :class:`ModelCheckpoint`: follows the best value of ``monitor``.
+
+    ``best`` is the best value so far (NaN before the first epoch) and
+    ``best_epoch`` the epoch that reached it (None before the first epoch); an
+    epoch is a new best when its value beats ``best`` by more than the
+    subclass's ``min_delta`` (0 for the checkpoint), in the direction of ``mode``.
+    """
+
+    _best: _Best
+
+    @property
+    def best_epoch(self):
+        return self._best.epoch
+
+    @property
+    def best(self):
+        return self._best.value
+
+    def _improved(self, logs) -> bool:
+        """Return whether this epoch's ``monitor`` value is a new best, and record it if so."""
+        value = float(logs[self.monitor])
+        if not self._best.improves(value):
+            return False
+        self._best.update(value, logs["epoch"])
+        return True
+
+
+class EarlyStopping(BestValueCallback):
     """Stop training when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
 
     Keras's rule: an epoch improves when its value beats the best by more than
@@ -95,18 +123,8 @@ class EarlyStopping(Callback):
         super().on_train_begin(trainer, available)
         self._best, self._weights, self.wait, self.stopped_epoch = _Best(self.mode, self.min_delta), None, 0, None
 
-    @property
-    def best_epoch(self):
-        return self._best.epoch
-
-    @property
-    def best(self):
-        return self._best.value
-
     def on_epoch_end(self, trainer, logs) -> None:
-        value = float(logs[self.monitor])
-        if self._best.improves(value):
-            self._best.update(value, logs["epoch"])
+        if self._improved(logs):
             self.wait = 0
             if self.restore_best_weights:
                 self._weights = trainer.weights()
@@ -121,7 +139,7 @@ class EarlyStopping(Callback):
             trainer.set_weights(self._weights)
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(BestValueCallback):
     """Save the model to ``path`` each time ``monitor`` reaches a new best (the best model so far).
 
     The file is the framework's native format (``lrlab.tf``: a ``.keras``
@@ -144,18 +162,8 @@ class ModelCheckpoint(Callback):
         self.path = trainer.checkpoint_path(self.requested)
         self._best, self.saved_epochs = _Best(self.mode), []
 
-    @property
-    def best_epoch(self):
-        return self._best.epoch
-
-    @property
-    def best(self):
-        return self._best.value
-
     def on_epoch_end(self, trainer, logs) -> None:
-        value = float(logs[self.monitor])
-        if self._best.improves(value):
-            self._best.update(value, logs["epoch"])
+        if self._improved(logs):
             trainer.save(self.path)
             self.saved_epochs.append(logs["epoch"])
 
