@@ -276,15 +276,15 @@ class _Trainer(training.TrainerBase):
         self.per_step = plan.schedule_unit == "step"
         self.lr_settable = not training.is_schedule(optimizer_spec.lr)
         self.x, self.y = torch.from_numpy(plan.x), torch.from_numpy(plan.y)
-        self.identity = np.arange(len(plan.x))
+        self.shuffle = plan.shuffle
         self.evaluate_all = _evaluator(model, plan.loss, plan.metric)
         self.loss_fn = _loss_fn(plan.loss, activation)
         self.metric_fn = _metric_fn(plan.metric, plan.loss, activation)
         self.batch_size = plan.batch_size
 
     def train_epoch(self, order):
-        if len(order) == len(self.x) and np.array_equal(order, self.identity):
-            xs, ys = self.x, self.y  # the stored order (shuffle=False): no gather
+        if not self.shuffle and len(order) == len(self.x):
+            xs, ys = self.x, self.y  # without shuffling a whole epoch is the stored order: no gather
         else:
             index = torch.from_numpy(order)
             xs, ys = self.x[index], self.y[index]
