@@ -18,9 +18,12 @@ the backends only make the framework calls:
   ``model`` column and the configuration columns, and per-model divergence;
 * :func:`select_device` — ``None`` picks the GPU when the framework sees one.
 
-Divergence is per model (C000-1): a model whose epoch loss (or validation
-loss) is NaN or infinite gets ``status == "diverged"`` on that epoch and no
-rows after it, exactly as its own ``fit`` would; the backend then freezes it
+Divergence is per model (C000-1) and follows lrlab's one rule
+(:func:`lrlab.training.is_diverged`): a model whose epoch loss is NaN,
+infinite or above :data:`lrlab.training.DIVERGENCE_FACTOR` times its own
+initial loss (the mean training loss at its initial weights, before any
+update), or whose validation loss is NaN or infinite, gets ``status ==
+"diverged"`` on that epoch and no rows after it, exactly as its own ``fit`` would; the backend then freezes it
 (its updates are masked out) and the other models go on untouched, since no
 batched operation mixes models.
 
@@ -245,6 +248,8 @@ class ManyHistory:
 
     def __init__(self, plan: ManyPlan):
         self.plan = plan
+        #: each model's loss on the training data at its initial weights (what divergence compares with)
+        self.initial_loss = training.initial_losses(plan.spec, plan.init, plan.fit.x, plan.fit.y, plan.fit.loss)
         self.alive = np.ones(plan.size, dtype=bool)
         self.epochs: list[dict] = []
 
@@ -252,13 +257,15 @@ class ManyHistory:
         """Add epoch ``epoch``'s rows for the models still training; return the ids of those that diverged in it.
 
         Each argument is a length-M array (entries of models no longer training
-        are ignored). As in :func:`lrlab.training.run_epochs`: a NaN or
-        infinite loss is divergence and its validation values are NaN; with
-        validation data a NaN or infinite validation loss is divergence too.
+        are ignored). As in :func:`lrlab.training.run_epochs`: a loss that
+        :func:`lrlab.training.is_diverged` calls diverged (NaN, infinite, or above
+        the factor times the model's initial loss) is divergence and its
+        validation values are NaN; with validation data a NaN or infinite
+        validation loss is divergence too.
         """
         ids = np.flatnonzero(self.alive)
         loss, value = np.asarray(loss, np.float64)[ids], np.asarray(value, np.float64)[ids]
-        diverged = ~np.isfinite(loss)
+        diverged = np.asarray(training.is_diverged(loss, self.initial_loss[ids]), bool)
         val_loss = np.where(diverged, np.nan, np.asarray(val_loss, np.float64)[ids])
         val_value = np.where(diverged, np.nan, np.asarray(val_value, np.float64)[ids])
         if self.plan.fit.val is not None:
@@ -295,6 +302,7 @@ class ManyHistory:
         columns["status"] = parts["status"][order].astype(object)
         history = pd.DataFrame(columns)
         history.attrs["configs"] = plan.configs
+        history.attrs["initial_loss"] = tuple(float(v) for v in self.initial_loss)
         return history
 
 

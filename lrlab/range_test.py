@@ -48,6 +48,18 @@ suggestion rules, and differs in these places, each a deliberate choice:
 6. *Validation.* Given ``val``, lrlab also records the validation loss and
    metric after every iteration (Smith read the range off validation accuracy);
    fastai skips validation during ``lr_find``.
+7. *Divergence.* The stop rule above is fastai's convention for *this* test
+   (relative to the best smoothed loss so far, so it reacts to the climb at the
+   end of the ramp). Next to it every iteration is also judged by lrlab's one
+   divergence rule, the one ``fit`` and ``fit_many`` use
+   (:func:`lrlab.training.is_diverged`: a loss that is not finite or above
+   :data:`lrlab.training.DIVERGENCE_FACTOR` = 10 times the initial loss, the
+   mean training loss at the model's weights before the test): the history's
+   ``diverged`` column, and :attr:`RangeTest.diverged_lr`, the LR of the first
+   iteration it flags. The two rules answer different questions and need not
+   agree: since the smoothed loss starts at about the initial loss, the 4x stop
+   usually comes first, and ``diverged_lr`` is NaN for a test that stopped
+   before any loss exploded.
 
 The suggestion rules (same as fastai's, on the trimmed, finite part of ``S``,
 with ``x_i = log lr_i``):
@@ -326,14 +338,20 @@ class RangeTest:
     ``history`` has one row per iteration (an update, or an epoch with
     ``unit="epoch"``): ``iteration``, ``lr`` (the LR that iteration's updates
     used), ``loss`` (the batch's loss before its update, or the epoch's mean),
-    the metric, ``smooth_loss`` and, with validation data, ``val_loss`` and
-    ``val_<metric>`` (after the iteration).
+    the metric, ``smooth_loss``, with validation data ``val_loss`` and
+    ``val_<metric>`` (after the iteration), and ``diverged`` (lrlab's one
+    divergence rule, :func:`lrlab.training.is_diverged`, on that iteration's
+    loss). ``initial_loss`` is the mean training loss at the weights before the
+    test; ``diverged_lr`` the LR of the first iteration flagged diverged (NaN
+    if none was).
     """
 
     history: pd.DataFrame
     stop_reason: str
     suggestions: dict
     settings: dict = field(default_factory=dict)
+    initial_loss: float = math.nan
+    diverged_lr: float = math.nan
 
     def suggestion(self, name: str = "valley") -> float:
         """Return the LR suggested by rule ``name`` (``valley``, fastai's default, unless told otherwise)."""
@@ -379,6 +397,7 @@ def run(trainer, fit_plan: training.FitPlan, plan: RangeTestPlan) -> RangeTest:
                              f"{len(fit_plan.x)} rows")
     metric, smoother = fit_plan.metric, Smoother(plan.beta, plan.stop_factor)
     saved = trainer.weights()
+    start = training.initial_loss(trainer.spec, saved, fit_plan.x, fit_plan.y, fit_plan.loss)
     rows, reason = [], "end of the ramp"
     try:
         for i, order in enumerate(_orders(plan, fit_plan)):
@@ -389,6 +408,7 @@ def run(trainer, fit_plan: training.FitPlan, plan: RangeTestPlan) -> RangeTest:
             if fit_plan.val is not None:
                 val_loss, val_value = trainer.evaluate(*fit_plan.val) if math.isfinite(loss) else (math.nan,) * 2
                 row.update({"val_loss": val_loss, **({f"val_{metric}": val_value} if metric else {})})
+            row["diverged"] = training.is_diverged(loss, start)
             rows.append(row)
             trainer.end_epoch()
             if stop:
@@ -399,4 +419,6 @@ def run(trainer, fit_plan: training.FitPlan, plan: RangeTestPlan) -> RangeTest:
         trainer.set_weights(saved)
     history = pd.DataFrame(rows)
     suggestions = suggest(history["lr"], history["smooth_loss"], plan.skip_start, plan.skip_end)
-    return RangeTest(history, reason, suggestions, plan.settings())
+    flagged = history.index[history["diverged"]] if len(history) else []
+    diverged_lr = float(history["lr"][flagged[0]]) if len(flagged) else math.nan
+    return RangeTest(history, reason, suggestions, plan.settings(), start, diverged_lr)

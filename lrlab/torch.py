@@ -359,8 +359,10 @@ def fit(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, sched
     Columns: ``epoch``, ``lr`` (used by the epoch's last update), ``loss`` and
     the metric (means over the epoch's batches, each before its update),
     ``val_loss`` and ``val_<metric>`` (after the epoch; NaN without ``val``),
-    ``status`` (``"ok"``, or ``"diverged"`` on the epoch whose loss was NaN or
-    infinite, which ends the run). See :func:`lrlab.training.run_epochs`.
+    ``status`` (``"ok"``, or ``"diverged"`` on the epoch whose loss was NaN,
+    infinite or above 10x the initial loss — lrlab's one rule,
+    :func:`lrlab.training.is_diverged` — which ends the run). See
+    :func:`lrlab.training.run_epochs`.
     """
     spec = _spec(model)
     plan = training.check_fit(spec, optimizer, train, val, loss=loss, metric=metric, epochs=epochs,

@@ -355,9 +355,10 @@ def fit_many(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, 
     then ``fit``'s: ``epoch``, ``lr``, ``loss``, the metric, ``val_loss``,
     ``val_<metric>``, ``status``. ``lr`` is the float64 reference LR of the
     epoch's last update (for a float LR, the LR itself). A model whose loss
-    turns NaN or infinite has ``status == "diverged"`` on that epoch and no
-    later rows; the others train on. ``attrs["configs"]`` holds the models'
-    configurations.
+    diverges (:func:`lrlab.training.is_diverged`: NaN, infinite or above 10x its
+    initial loss) has ``status == "diverged"`` on that epoch and no later rows;
+    the others train on. ``attrs["configs"]`` holds the models' configurations,
+    ``attrs["initial_loss"]`` their initial losses.
     """
     spec, weights = _model(model)
     name = device_name(device)

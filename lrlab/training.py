@@ -49,10 +49,14 @@ __all__ = [
     "check_optimizer",
     "check_weights",
     "descend_table",
+    "DIVERGENCE_FACTOR",
     "FitPlan",
     "epoch_orders",
     "holdout",
+    "initial_loss",
+    "initial_losses",
     "initial_weights",
+    "is_diverged",
     "is_schedule",
     "one_hot",
     "run_epochs",
@@ -359,6 +363,97 @@ def epoch_orders(n: int, epochs: int, seed: int, shuffle: bool = True):
 
 
 # ----------------------------------------------------------------------------------------
+# divergence: the one rule of fit, fit_many and the range test
+# ----------------------------------------------------------------------------------------
+#: a training loss above this multiple of the initial loss is divergence (see :func:`is_diverged`)
+DIVERGENCE_FACTOR = 10.0
+
+
+def is_diverged(loss, initial_loss, factor: float = DIVERGENCE_FACTOR):
+    """Return whether a training loss means the run has diverged: the one rule of lrlab.
+
+    A run has diverged when its training loss is NaN or infinite, or exceeds
+    ``factor`` (:data:`DIVERGENCE_FACTOR`, 10) times its *initial loss*: the
+    mean loss over the whole training set at the weights the run starts from,
+    before any update (:func:`initial_loss`, computed once in float64 numpy,
+    so both frameworks compare against the very same number). ``fit`` and
+    ``fit_many`` apply it to every epoch's mean training loss (in both
+    frameworks, through :func:`run_epochs` and :func:`lrlab.many.run_many`);
+    the range test applies it to every iteration's loss (its ``diverged``
+    column), next to its own fastai stop rule.
+
+    Why 10 (measured on the book's torch sweeps of chapters 5, 8, 9, 10 and 13,
+    602 runs of the 64-32-10 / 64-64-10 MLP on digits, initial losses 2.34 to
+    2.60): every run that learned (final loss below 0.8x its initial loss, 337
+    runs) had its largest epoch loss at most 2.35x the initial loss, so 10x
+    leaves a margin of 4 over the noisiest working start; every run whose loss
+    ever went above 10x (41 runs, none NaN) ended at 0.91x its initial loss or
+    worse — at chance level or above: training was destroyed. Exploding runs
+    sit far above the threshold: SGD at lr = 1e4 on the binary seed task
+    (20-8-1, initial loss 0.72) has a first-epoch loss of 1.1e10.
+
+    Works elementwise on arrays (``fit_many`` passes one loss per model)::
+
+        >>> is_diverged(7.4e9, 0.69)
+        True
+        >>> is_diverged(float("nan"), 0.69), is_diverged(1.2, 0.69)
+        (True, False)
+        >>> is_diverged(np.array([0.5, 30.0, np.inf]), np.array([2.3, 2.3, 2.3])).tolist()
+        [False, True, True]
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        loss, initial_loss = np.asarray(loss, np.float64), np.asarray(initial_loss, np.float64)
+        out = ~np.isfinite(loss) | (loss > factor * initial_loss)
+    return bool(out) if out.ndim == 0 else out
+
+
+_NP_ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
+    "linear": lambda z: z,
+}
+
+
+def initial_losses(spec: MLPSpec, weights, x, y, loss: str) -> np.ndarray:
+    """Return the (M,) mean losses over ``(x, y)`` of M models with stacked ``weights``, in float64 numpy.
+
+    ``weights`` is ``[(kernels (M, in, out), biases (M, out)), ...]`` (what
+    :func:`lrlab.many.stack_weights` returns). The loss of a row is its mean
+    over the outputs, cross-entropies are computed from the logits (what both
+    backends do); no framework is involved, so TensorFlow and PyTorch runs get
+    the same number.
+    """
+    size = len(weights[0][0])
+    chunk = max(1, 2**22 // (len(x) * max(spec.sizes)))  # bounds the (models, rows, width) activations
+    if size > chunk:
+        return np.concatenate([initial_losses(spec, [(k[i:i + chunk], b[i:i + chunk]) for k, b in weights],
+                                              x, y, loss) for i in range(0, size, chunk)])
+    hidden = _NP_ACTIVATIONS[spec.activation]
+    h = np.asarray(x, np.float64)[None]
+    for j, (kernel, bias) in enumerate(weights):
+        h = h @ np.asarray(kernel, np.float64) + np.asarray(bias, np.float64)[:, None, :]
+        if j < len(weights) - 1:
+            h = hidden(h)
+    y = np.asarray(y, np.float64)[None]
+    if loss == "binary_crossentropy":  # log(1 + e^z) - y z, stable
+        rows = (np.logaddexp(0.0, h) - y * h).mean(-1)
+    elif loss == "categorical_crossentropy":
+        z = h - h.max(-1, keepdims=True)
+        rows = -(y * (z - np.log(np.exp(z).sum(-1, keepdims=True)))).sum(-1)
+    else:
+        out = {"softmax": lambda z: np.exp(z - np.logaddexp.reduce(z, -1, keepdims=True))}.get(
+            spec.output_activation, _NP_ACTIVATIONS.get(spec.output_activation))
+        rows = ((out(h) - y) ** 2).mean(-1)
+    return rows.mean(-1)
+
+
+def initial_loss(spec: MLPSpec, weights, x, y, loss: str) -> float:
+    """Return the mean loss over ``(x, y)`` of one model's ``[(kernel, bias), ...]``: the start of :func:`is_diverged`."""
+    return float(initial_losses(spec, [(k[None], b[None]) for k, b in weights], x, y, loss)[0])
+
+
+# ----------------------------------------------------------------------------------------
 # the epoch loop of fit
 # ----------------------------------------------------------------------------------------
 def _history_columns(metric):
@@ -378,11 +473,17 @@ def run_epochs(trainer, plan: FitPlan) -> pd.DataFrame:
     epoch-counting schedule counts), ``lr``, ``loss``, the metric,
     ``val_loss``, ``val_<metric>`` (NaN without ``val``), ``status``.
 
-    A NaN or infinite loss ends the run after that epoch with ``status ==
+    Divergence (:func:`is_diverged`: a NaN or infinite epoch loss, or one
+    above :data:`DIVERGENCE_FACTOR` times the initial loss), or a NaN or
+    infinite validation loss, ends the run after that epoch with ``status ==
     "diverged"`` (a result, never an exception); its validation values are NaN.
-    ``attrs["stopped_epoch"]`` is the epoch a callback stopped the run at (or None).
+    ``attrs["initial_loss"]`` is the initial loss (:func:`initial_loss` of
+    ``trainer.spec`` and ``trainer.weights()`` on the training data, before the
+    first update); ``attrs["stopped_epoch"]`` is the epoch a callback stopped
+    the run at (or None).
     """
     metric, val, callbacks = plan.metric, plan.val, plan.callbacks
+    start = initial_loss(trainer.spec, trainer.weights(), plan.x, plan.y, plan.loss)
     columns = _history_columns(metric)
     available = [c for c in columns if c not in ("epoch", "status", "lr")
                  and (val is not None or not c.startswith("val_"))]
@@ -394,7 +495,7 @@ def run_epochs(trainer, plan: FitPlan) -> pd.DataFrame:
         logs = {"epoch": epoch, "lr": lr, "loss": loss}
         if metric:
             logs[metric] = value
-        diverged = not math.isfinite(loss)
+        diverged = is_diverged(loss, start)
         val_loss, val_value = (math.nan, math.nan) if (val is None or diverged) else trainer.evaluate(*val)
         diverged = diverged or (val is not None and not math.isfinite(val_loss))
         logs["val_loss"] = val_loss
@@ -415,6 +516,7 @@ def run_epochs(trainer, plan: FitPlan) -> pd.DataFrame:
     dtypes = {c: (np.int64 if c == "epoch" else object if c == "status" else np.float64) for c in columns}
     history = pd.DataFrame({c: np.array([row[c] for row in rows], dtype=dtypes[c]) for c in columns})
     history.attrs["stopped_epoch"] = stopped
+    history.attrs["initial_loss"] = start
     return history
 
 
