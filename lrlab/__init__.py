@@ -11,12 +11,23 @@ and mirror each other name for name.
 
 from lrlab.determinism import seed_everything
 from lrlab.params import (
+    Bool,
+    Choice,
+    ChoiceList,
+    Float,
+    FloatList,
+    Frameworks,
+    Int,
+    IntList,
     ParameterError,
+    Params,
+    Str,
     check_choice,
     check_frameworks,
     check_int,
     check_number,
     check_bool,
+    validate,
 )
 from lrlab.records import collect, record
 
@@ -34,7 +45,17 @@ def load_backends(frameworks) -> dict:
 
 
 __all__ = [
+    "Bool",
+    "Choice",
+    "ChoiceList",
+    "Float",
+    "FloatList",
+    "Frameworks",
+    "Int",
+    "IntList",
     "ParameterError",
+    "Params",
+    "Str",
     "__version__",
     "check_bool",
     "check_choice",
@@ -45,4 +66,5 @@ __all__ = [
     "load_backends",
     "record",
     "seed_everything",
+    "validate",
 ]

@@ -49,14 +49,11 @@ import lrlab
 from lrlab import golden, schedules
 from lrlab.data import E004_4_FINAL_W, Quadratic
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0)
-lrlab.check_number("initial_lr", initial_lr, low=0, low_open=True)
-lrlab.check_number("decay_rate", decay_rate, low=0, low_open=True, high=1)
-lrlab.check_int("decay_steps", decay_steps, low=1)
-lrlab.check_bool("staircase", staircase)
-lrlab.check_number("w0", w0, low=-1e6, high=1e6)
-lrlab.check_int("steps", steps, low=1, high=10_000)
+P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0),
+                   initial_lr=lrlab.Float(0, low_open=True), decay_rate=lrlab.Float(0, 1, low_open=True),
+                   decay_steps=lrlab.Int(1), staircase=lrlab.Bool(), w0=lrlab.Float(-1e6, 1e6),
+                   steps=lrlab.Int(1, 10_000))
+FW = P.frameworks
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

@@ -54,12 +54,9 @@ import lrlab
 from lrlab import data, plateau, schedules
 from lrlab import schedule_twins as twins
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0)
-lrlab.check_int("updates", updates, low=20, high=2000)
-lrlab.check_int("epochs", epochs, low=3, high=500)
-lrlab.check_int("batch_size", batch_size, low=1, high=800)
-lrlab.check_number("peak_lr", peak_lr, low=0, low_open=True, high=1)
+P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0), updates=lrlab.Int(20, 2000),
+                   epochs=lrlab.Int(3, 500), batch_size=lrlab.Int(1, 800), peak_lr=lrlab.Float(0, 1, low_open=True))
+FW = P.frameworks
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

@@ -61,19 +61,13 @@ import lrlab
 from lrlab import schedules, training
 from lrlab.data import seed001_task
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31 - 1)
-lrlab.check_int("epochs", epochs, low=2, high=1000)
-lrlab.check_number("initial_lr", initial_lr, low=0, low_open=True, high=10)
-lrlab.check_number("decay_rate", decay_rate, low=0, low_open=True, high=1)
-lrlab.check_int("decay_steps", decay_steps, low=1)
-lrlab.check_int("batch_size", batch_size, low=1, high=800)
-LRS = [lrlab.check_number("compare_lrs", float(v), low=0, low_open=True, high=10) for v in compare_lrs.split(",")]
-lrlab.check_int("repeats", repeats, low=1, high=10)
-lrlab.check_int("patience", patience, low=0, high=epochs)
-lrlab.check_number("finetune_lr", finetune_lr, low=0, low_open=True, high=10)
-lrlab.check_int("finetune_epochs", finetune_epochs, low=1, high=1000)
-lrlab.check_bool("run_seed_code", run_seed_code)
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1), epochs=lrlab.Int(2, 1000),
+    initial_lr=lrlab.Float(0, 10, low_open=True), decay_rate=lrlab.Float(0, 1, low_open=True),
+    decay_steps=lrlab.Int(1), batch_size=lrlab.Int(1, 800), compare_lrs=lrlab.FloatList(0, 10, low_open=True),
+    repeats=lrlab.Int(1, 10), patience=lrlab.Int(0, "epochs"), finetune_lr=lrlab.Float(0, 10, low_open=True),
+    finetune_epochs=lrlab.Int(1, 1000), run_seed_code=lrlab.Bool())
+FW, LRS = P.frameworks, P.compare_lrs
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

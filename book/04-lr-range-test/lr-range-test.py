@@ -60,19 +60,15 @@ import pandas as pd
 import lrlab
 from lrlab import data, range_test
 
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0), hidden=lrlab.Int(1, 1024),
+    optimizer=lrlab.Choice("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"),
+    batch_size=lrlab.Int(1, 1000), start_lr=lrlab.Float(0, low_open=True),
+    end_lr=lrlab.Float("start_lr", low_open=True), num_it=lrlab.Int(10, 10_000),
+    long_start_lr=lrlab.Float(0, "end_lr", low_open=True, high_open=True), long_num_it=lrlab.Int(10, 10_000),
+    check_epochs=lrlab.Int(1, 200), epoch_ramp=lrlab.Int(3, 100))
+FW = P.frameworks
 started = time.perf_counter()
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0)
-lrlab.check_int("hidden", hidden, low=1, high=1024)
-lrlab.check_choice("optimizer", optimizer, ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"))
-lrlab.check_int("batch_size", batch_size, low=1, high=1000)
-lrlab.check_number("start_lr", start_lr, low=0, low_open=True)
-lrlab.check_number("end_lr", end_lr, low=start_lr, low_open=True)
-lrlab.check_int("num_it", num_it, low=10, high=10_000)
-lrlab.check_number("long_start_lr", long_start_lr, low=0, low_open=True, high=end_lr, high_open=True)
-lrlab.check_int("long_num_it", long_num_it, low=10, high=10_000)
-lrlab.check_int("check_epochs", check_epochs, low=1, high=200)
-lrlab.check_int("epoch_ramp", epoch_ramp, low=3, high=100)
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

@@ -60,35 +60,14 @@ import lrlab
 from lrlab import data, schedules, search
 
 
-def floats(name, text, low=0.0, high=None, whole=False):
-    """Return the comma-separated numbers of a string parameter, each checked."""
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except (AttributeError, ValueError):
-        raise lrlab.ParameterError(f"{name} = {text!r} is not allowed; expected comma-separated numbers") from None
-    if not values:
-        raise lrlab.ParameterError(f"{name} = {text!r} is not allowed; expected at least one number")
-    for v in values:
-        if whole:
-            lrlab.check_int(name, int(v) if v == int(v) else v, low=1)
-        else:
-            lrlab.check_number(name, v, low=low, low_open=True, high=high)
-    return [int(v) for v in values] if whole else values
-
-
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0), hidden=lrlab.Int(1, 1024),
+    epochs=lrlab.Int(1, 200), batch_size=lrlab.Int(1, 1000), per_decade=lrlab.Int(1, 20), folds=lrlab.Int(2, 20),
+    cv_lrs=lrlab.FloatList(0, 100, low_open=True), decay_lrs=lrlab.FloatList(0, 100, low_open=True),
+    decay_rates=lrlab.FloatList(0, 1, low_open=True), decay_steps=lrlab.IntList(1), repeats=lrlab.Int(2, 100))
+FW, CV_LRS, DECAY_LRS, DECAY_RATES, DECAY_STEPS = (P.frameworks, P.cv_lrs, P.decay_lrs, P.decay_rates,
+                                                   P.decay_steps)
 started = time.perf_counter()
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0)
-lrlab.check_int("hidden", hidden, low=1, high=1024)
-lrlab.check_int("epochs", epochs, low=1, high=200)
-lrlab.check_int("batch_size", batch_size, low=1, high=1000)
-lrlab.check_int("per_decade", per_decade, low=1, high=20)
-lrlab.check_int("folds", folds, low=2, high=20)
-lrlab.check_int("repeats", repeats, low=2, high=100)
-CV_LRS = floats("cv_lrs", cv_lrs, high=100)
-DECAY_LRS = floats("decay_lrs", decay_lrs, high=100)
-DECAY_RATES = floats("decay_rates", decay_rates, high=1)
-DECAY_STEPS = floats("decay_steps", decay_steps, whole=True)
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

@@ -56,11 +56,10 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, Stratified
 
 import lrlab
 
+P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**32 - 1), folds=lrlab.Int(2, 20),
+                   n_jobs=lrlab.Int(1, 64))
+FW = P.frameworks
 started = time.perf_counter()
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**32 - 1)
-lrlab.check_int("folds", folds, low=2, high=20)
-lrlab.check_int("n_jobs", n_jobs, low=1, high=64)
 
 X, y = make_classification(n_samples=1000, n_features=10, random_state=42)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)

@@ -58,22 +58,13 @@ import pandas as pd
 import lrlab
 from lrlab import data, search, training
 
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31), n_seeds=lrlab.Int(1, 100),
+    budgets=lrlab.IntList(1, sort=True), epochs=lrlab.Int(1, 100), hidden=lrlab.Int(1, 1024),
+    full_framework=lrlab.Choice("tf", "torch"), tpe_startup=lrlab.Int(1, lambda p: max(p.budgets)),
+    tpe_batch=lrlab.Int(1, lambda p: max(p.budgets)), loop_trials=lrlab.Int(2, 200))
+FW, BUDGETS = P.frameworks, P.budgets
 started = time.perf_counter()
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31)
-lrlab.check_int("n_seeds", n_seeds, low=1, high=100)
-try:
-    BUDGETS = sorted({int(b) for b in budgets.split(",") if b.strip()})
-except ValueError:
-    raise lrlab.ParameterError(f"budgets = {budgets!r} is not allowed; expected comma-separated whole numbers")
-if not BUDGETS or BUDGETS[0] < 1:
-    raise lrlab.ParameterError(f"budgets = {budgets!r} is not allowed; expected whole numbers >= 1")
-lrlab.check_int("epochs", epochs, low=1, high=100)
-lrlab.check_int("hidden", hidden, low=1, high=1024)
-lrlab.check_choice("full_framework", full_framework, lrlab.params.FRAMEWORKS)
-lrlab.check_int("tpe_startup", tpe_startup, low=1, high=max(BUDGETS))
-lrlab.check_int("tpe_batch", tpe_batch, low=1, high=max(BUDGETS))
-lrlab.check_int("loop_trials", loop_trials, low=2, high=200)
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 FULL = full_framework if full_framework in FW else FW[0]

@@ -66,18 +66,13 @@ import lrlab
 from lrlab import many, schedules, sensitivity
 from lrlab.data import digits
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31 - 1)
-BATCHES = sorted(lrlab.check_int("batch_sizes", int(v), low=1, high=10_000) for v in batch_sizes.split(","))
-lrlab.check_number("lr_min_exp", lr_min_exp, low=-8, high=2)
-lrlab.check_number("lr_max_exp", lr_max_exp, low=lr_min_exp, high=2)
-lrlab.check_int("repeats", repeats, low=1, high=20)
-lrlab.check_int("epochs", epochs, low=1, high=1000)
-lrlab.check_int("base_batch", base_batch, low=1, high=10_000)
-FACTORS = sorted(lrlab.check_int("scale_factors", int(v), low=2, high=10_000) for v in scale_factors.split(","))
-lrlab.check_int("warmup_epochs", warmup_epochs, low=1, high=epochs)
-lrlab.check_number("target_loss", target_loss, low=0, low_open=True)
-lrlab.check_int("max_epochs", max_epochs, low=1, high=10_000)
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1),
+    batch_sizes=lrlab.IntList(1, 10_000, sort=True), lr_min_exp=lrlab.Float(-8, 2),
+    lr_max_exp=lrlab.Float("lr_min_exp", 2), repeats=lrlab.Int(1, 20), epochs=lrlab.Int(1, 1000),
+    base_batch=lrlab.Int(1, 10_000), scale_factors=lrlab.IntList(2, 10_000, sort=True),
+    warmup_epochs=lrlab.Int(1, "epochs"), target_loss=lrlab.Float(0, low_open=True), max_epochs=lrlab.Int(1, 10_000))
+FW, BATCHES, FACTORS = P.frameworks, P.batch_sizes, P.scale_factors
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

@@ -56,16 +56,12 @@ import lrlab
 from lrlab import many, schedules, sensitivity
 from lrlab.data import digits
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31 - 1)
-lrlab.check_int("ravine_steps", ravine_steps, low=2, high=10_000)
-MUS = sorted(lrlab.check_number("momenta", float(v), low=0, high=1, high_open=True) for v in momenta.split(","))
-lrlab.check_number("lr_min_exp", lr_min_exp, low=-8, high=2)
-lrlab.check_number("lr_max_exp", lr_max_exp, low=lr_min_exp, high=2)
-lrlab.check_int("repeats", repeats, low=1, high=20)
-lrlab.check_int("epochs", epochs, low=1, high=500)
-lrlab.check_int("batch_size", batch_size, low=1, high=2000)
-lrlab.check_number("good_factor", good_factor, low=1, low_open=True)
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1), ravine_steps=lrlab.Int(2, 10_000),
+    momenta=lrlab.FloatList(0, 1, high_open=True, sort=True), lr_min_exp=lrlab.Float(-8, 2),
+    lr_max_exp=lrlab.Float("lr_min_exp", 2), repeats=lrlab.Int(1, 20), epochs=lrlab.Int(1, 500),
+    batch_size=lrlab.Int(1, 2000), good_factor=lrlab.Float(1, low_open=True))
+FW, MUS = P.frameworks, P.momenta
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 LRS = 10.0 ** np.arange(lr_min_exp, lr_max_exp + 1e-9, 0.5)

@@ -52,17 +52,12 @@ from lrlab import many, numpy_adam, sensitivity
 from lrlab.data import digits
 from lrlab.training import OPTIMIZERS
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31 - 1)
-OPTS = [lrlab.check_choice("optimizers", v.strip(), tuple(OPTIMIZERS)) for v in optimizers.split(",")]
-lrlab.check_number("lr_min_exp", lr_min_exp, low=-8, high=2)
-lrlab.check_number("lr_max_exp", lr_max_exp, low=lr_min_exp, high=2)
-lrlab.check_int("repeats", repeats, low=1, high=20)
-lrlab.check_int("epochs", epochs, low=1, high=1000)
-lrlab.check_int("batch_size", batch_size, low=1, high=2000)
-lrlab.check_number("good_factor", good_factor, low=1, low_open=True)
-lrlab.check_int("decay_rows", decay_rows, low=10, high=1077)
-lrlab.check_int("decay_epochs", decay_epochs, low=1, high=2000)
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1), optimizers=lrlab.ChoiceList(*OPTIMIZERS),
+    lr_min_exp=lrlab.Float(-8, 2), lr_max_exp=lrlab.Float("lr_min_exp", 2), repeats=lrlab.Int(1, 20),
+    epochs=lrlab.Int(1, 1000), batch_size=lrlab.Int(1, 2000), good_factor=lrlab.Float(1, low_open=True),
+    decay_rows=lrlab.Int(10, 1077), decay_epochs=lrlab.Int(1, 2000))
+FW, OPTS = P.frameworks, P.optimizers
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

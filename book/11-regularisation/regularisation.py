@@ -57,23 +57,15 @@ from lrlab import many, sensitivity
 from lrlab.data import digits
 
 
-def numbers(name, text, low=0.0, high=None, high_open=False):
-    return sorted(lrlab.check_number(name, float(v), low=low, high=high, high_open=high_open) for v in text.split(","))
-
-
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31 - 1)
-lrlab.check_int("repeats", repeats, low=2, high=20)
-lrlab.check_int("epochs", epochs, low=1, high=1000)
-lrlab.check_int("batch_size", batch_size, low=1, high=2000)
-ADAM_LRS = numbers("adam_lrs", adam_lrs, high=10)
-BATCHES = [int(lrlab.check_int("batch_sizes", int(v), low=1, high=10_000)) for v in batch_sizes.split(",")]
-DECAYS = numbers("decays", decays)
-BETA1S = numbers("beta1s", beta1s, high=1, high_open=True)
-BETA2S = numbers("beta2s", beta2s, high=1, high_open=True)
-lrlab.check_number("sgd_lr_min_exp", sgd_lr_min_exp, low=-8, high=2)
-lrlab.check_number("sgd_lr_max_exp", sgd_lr_max_exp, low=sgd_lr_min_exp, high=2)
-SGD_DECAYS = numbers("sgd_decays", sgd_decays)
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1), repeats=lrlab.Int(2, 20),
+    epochs=lrlab.Int(1, 1000), batch_size=lrlab.Int(1, 2000), adam_lrs=lrlab.FloatList(0, 10, sort=True),
+    batch_sizes=lrlab.IntList(1, 10_000), decays=lrlab.FloatList(0, sort=True),
+    beta1s=lrlab.FloatList(0, 1, high_open=True, sort=True), beta2s=lrlab.FloatList(0, 1, high_open=True, sort=True),
+    sgd_lr_min_exp=lrlab.Float(-8, 2), sgd_lr_max_exp=lrlab.Float("sgd_lr_min_exp", 2),
+    sgd_decays=lrlab.FloatList(0, sort=True))
+FW, ADAM_LRS, BATCHES, DECAYS, BETA1S, BETA2S, SGD_DECAYS = (
+    P.frameworks, P.adam_lrs, P.batch_sizes, P.decays, P.beta1s, P.beta2s, P.sgd_decays)
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

@@ -61,21 +61,14 @@ import lrlab
 from lrlab import schedules, sensitivity
 from lrlab.data import Wells, digits
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31 - 1)
-lrlab.check_number("base_lr", base_lr, low=0, low_open=True, high=10)
-MAX_LRS = sorted(lrlab.check_number("max_lrs", float(v), low=base_lr, low_open=True, high=10)
-                 for v in max_lrs.split(","))
-lrlab.check_int("step_size_up", step_size_up, low=1, high=1000)
-lrlab.check_int("cycles", cycles, low=1, high=20)
-lrlab.check_int("starts", starts, low=2, high=1000)
-COUNTER = lrlab.check_choice("count_framework", count_framework, ("tf", "torch"))
-COUNTER = COUNTER if COUNTER in FW else FW[0]
-lrlab.check_int("mlp_seeds", mlp_seeds, low=1, high=20)
-lrlab.check_int("mlp_epochs", mlp_epochs, low=1, high=500)
-lrlab.check_int("mlp_batch_size", mlp_batch_size, low=1, high=2000)
-lrlab.check_number("mlp_base_lr", mlp_base_lr, low=0, low_open=True, high=10)
-lrlab.check_number("mlp_max_lr", mlp_max_lr, low=mlp_base_lr, low_open=True, high=10)
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1), base_lr=lrlab.Float(0, 10, low_open=True),
+    max_lrs=lrlab.FloatList("base_lr", 10, low_open=True, sort=True), step_size_up=lrlab.Int(1, 1000),
+    cycles=lrlab.Int(1, 20), starts=lrlab.Int(2, 1000), count_framework=lrlab.Choice("tf", "torch"),
+    mlp_seeds=lrlab.Int(1, 20), mlp_epochs=lrlab.Int(1, 500), mlp_batch_size=lrlab.Int(1, 2000),
+    mlp_base_lr=lrlab.Float(0, 10, low_open=True), mlp_max_lr=lrlab.Float("mlp_base_lr", 10, low_open=True))
+FW, MAX_LRS = P.frameworks, P.max_lrs
+COUNTER = count_framework if count_framework in FW else FW[0]
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

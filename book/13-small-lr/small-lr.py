@@ -56,15 +56,12 @@ import lrlab
 from lrlab import many
 from lrlab.data import digits
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31 - 1)
-lrlab.check_int("train_rows", train_rows, low=10, high=1077)
-LRS = sorted(lrlab.check_number("lrs", float(v), low=0, low_open=True, high=100) for v in lrs.split(","))
-lrlab.check_int("repeats", repeats, low=2, high=20)
-lrlab.check_int("epochs", epochs, low=2, high=5000)
-lrlab.check_int("batch_size", batch_size, low=1, high=train_rows)
-lrlab.check_int("equal_epochs", equal_epochs, low=1, high=epochs)
-lrlab.check_number("target_loss", target_loss, low=0, low_open=True)
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1), train_rows=lrlab.Int(10, 1077),
+    lrs=lrlab.FloatList(0, 100, low_open=True, sort=True), repeats=lrlab.Int(2, 20), epochs=lrlab.Int(2, 5000),
+    batch_size=lrlab.Int(1, "train_rows"), equal_epochs=lrlab.Int(1, "epochs"),
+    target_loss=lrlab.Float(0, low_open=True))
+FW, LRS = P.frameworks, P.lrs
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

@@ -52,14 +52,12 @@ import lrlab
 from lrlab import many, schedules, sensitivity, training
 from lrlab.data import digits
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**31 - 1)
-lrlab.check_int("repeats", repeats, low=2, high=20)
-lrlab.check_int("epochs", epochs, low=1, high=1000)
-lrlab.check_int("batch_size", batch_size, low=1, high=2000)
-STARTS = sorted(lrlab.check_number("start_lrs", float(v), low=0, low_open=True, high=10) for v in start_lrs.split(","))
-FACTORS = sorted(lrlab.check_number("factors", float(v), low=1, high=1e6) for v in factors.split(","))
-lrlab.check_int("default_epochs", default_epochs, low=1, high=1000)
+P = lrlab.validate(
+    globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1), repeats=lrlab.Int(2, 20),
+    epochs=lrlab.Int(1, 1000), batch_size=lrlab.Int(1, 2000),
+    start_lrs=lrlab.FloatList(0, 10, low_open=True, sort=True), factors=lrlab.FloatList(1, 1e6, sort=True),
+    default_epochs=lrlab.Int(1, 1000))
+FW, STARTS, FACTORS = P.frameworks, P.start_lrs, P.factors
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 

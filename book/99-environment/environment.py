@@ -41,8 +41,8 @@ import pandas as pd
 
 import lrlab
 
-FW = lrlab.check_frameworks(frameworks)
-lrlab.check_int("seed", seed, low=0, high=2**32 - 1)
+P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**32 - 1))
+FW = P.frameworks
 backends = lrlab.load_backends(FW)  # imports only these frameworks
 
 # %% [markdown]
