@@ -7,6 +7,11 @@ accepts. papermill's line parser skips an assignment whose line holds a second `
 cell. Values are parsed the way papermill's CLI parses ``-p`` values and must have the
 type of the declared default (an int where a float is declared is fine); a string
 parameter takes the text as given, like papermill's ``-r``.
+
+A parameter's help text is its line's trailing comment (``steps = 40  # gradient steps``),
+as papermill's ``--help-notebook`` reads it. A parameters file (``-f FILE.yaml``) maps names
+to a value or a list of values; :func:`read_parameters_file` turns each value into the text
+``-p`` would have been given, so both go through the same checks.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 
 from lrlab.params import ParameterError
 
-__all__ = ["Declared", "declared_parameters", "parse_value", "parse_values"]
+__all__ = ["Declared", "declared_parameters", "parse_value", "parse_values", "read_parameters_file"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Declared:
     name: str
     default: str
     kind: str  # "int", "float", "bool", "str", "any", or the name of a type -p cannot give (list, dict…)
+    help: str = ""  # the assignment's trailing comment
 
 
 def _kind_of(default_source: str, annotation: str) -> str:
@@ -42,18 +48,41 @@ def _kind_of(default_source: str, annotation: str) -> str:
     return type(value).__name__
 
 
-def _cell_assignments(source: str) -> dict[str, str]:
-    """Return {name: default source} for the top-level assignments of a parameters cell (Python's ast)."""
+def _comments(source: str) -> dict[int, str]:
+    """Return {line number: comment text without '#'} of a cell's comments."""
+    import io
+    import tokenize
+
+    found = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                found[token.start[0]] = token.string.lstrip("#").strip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return found
+
+
+def _cell_assignments(source: str) -> dict[str, tuple[str, str]]:
+    """Return {name: (default source, help)} for the top-level assignments of a parameters cell (Python's ast).
+
+    The help is the comment at the end of the assignment's line(s).
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython magics: papermill's inspection is all we have
         return {}
+    comments = _comments(source)
     found = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            found[node.targets[0].id] = ast.get_source_segment(source, node.value)
+            name = node.targets[0].id
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            found[node.target.id] = ast.get_source_segment(source, node.value)
+            name = node.target.id
+        else:
+            continue
+        lines = range(node.lineno, node.end_lineno + 1)
+        found[name] = (ast.get_source_segment(source, node.value), " ".join(comments[n] for n in lines if n in comments))
     return found
 
 
@@ -84,9 +113,9 @@ def declared_parameters(notebook) -> dict[str, Declared]:
     declared = {}
     for name in list(parsed) + [n for n in inspected if n not in parsed]:
         info = inspected.get(name, {})
-        default = parsed.get(name, info.get("default", ""))
+        default, help_text = parsed.get(name, (info.get("default", ""), info.get("help", "")))
         annotation = info.get("inferred_type_name", "None")
-        declared[name] = Declared(name, default, _kind_of(default, annotation))
+        declared[name] = Declared(name, default, _kind_of(default, annotation), help_text)
     return declared
 
 
@@ -144,3 +173,46 @@ def parse_values(notebook, values: dict[str, list[str]], declared=None) -> dict[
         typed[name] = unique
     order = list(declared)
     return dict(sorted(typed.items(), key=lambda item: order.index(item[0])))
+
+
+def _as_text(path, name, value) -> str:
+    if isinstance(value, (list, tuple, dict, set)):
+        raise ParameterError(f"{path}: {name} has a nested {type(value).__name__} among its values; "
+                             "expected one value or a list of values (numbers, True/False or text)")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    return str(value)  # str as given; True/False/None and dates as papermill's -p would read their text
+
+
+def read_parameters_file(path) -> dict[str, list[str]]:
+    """Return ``{name: [texts]}`` from a YAML file mapping each name to a value or a list of values.
+
+    Each value becomes the text ``-p`` would have been given (``0.1`` -> ``"0.1"``, ``true``
+    -> ``"True"``), so file and command line are checked alike by :func:`parse_values`. Raises
+    FileNotFoundError for a missing file and :class:`lrlab.ParameterError` (one line) for a
+    file that is not YAML, not a mapping, or holds an empty list or a nested value.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"parameters file {str(path)!r} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise ParameterError(f"{path}: not valid YAML{line}; expected a mapping of parameter names to a value "
+                             "or a list of values, e.g. 'initial_lr: [0.05, 0.1]'") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: holds {'nothing' if data is None else 'a ' + type(data).__name__}; expected a "
+                             "mapping of parameter names to a value or a list of values, e.g. 'initial_lr: [0.05, 0.1]'")
+    values = {}
+    for name, value in data.items():
+        if not isinstance(name, str):
+            raise ParameterError(f"{path}: the key {name!r} is not a parameter name")
+        texts = [_as_text(path, name, v) for v in value] if isinstance(value, list) else [_as_text(path, name, value)]
+        if not texts:
+            raise ParameterError(f"{path}: {name} is an empty list; expected at least one value")
+        values[name] = texts
+    return values

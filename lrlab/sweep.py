@@ -2,7 +2,7 @@
 
 Every execution is one :func:`papermill.execute_notebook` call. The calls run on
 a :class:`concurrent.futures.ProcessPoolExecutor` (the default) or on a Dask
-cluster through ``dask.distributed.Client.get_executor()``; both hand back
+cluster through ``dask.distributed.Client.get_executor()`` (:mod:`lrlab.executors`); both hand back
 :class:`concurrent.futures.Future` objects, so :func:`execute` has one code path.
 
 Run folders (``lrlab run`` / ``lrlab sweep``)::
@@ -10,8 +10,8 @@ Run folders (``lrlab run`` / ``lrlab sweep``)::
     OUT/<notebook stem>/<name1=value1,name2=value2>/   ("defaults" when no -p is given)
         params.json         the notebook, its parameters, written when the run starts
         <stem>.ipynb        the executed notebook (with the error, if the run failed)
-        run.log             what the kernel printed, then the outcome
-        status.json         written LAST: {"status": "ok" | "failed", "seconds", "error", ...}
+        run.log             every attempt: what the kernel printed, then the outcome
+        status.json         written LAST: {"status": "ok" | "failed" | "timed-out", "seconds", "error", ...}
 
 Values in folder names are percent-escaped where they are not ``[A-Za-z0-9+._-]``.
 A run is *done* only when ``status.json`` says ``ok`` and its notebook exists.
@@ -19,9 +19,26 @@ Papermill writes into a hidden ``.<stem>.partial-<pid>-<random>.json`` beside th
 final name, which is renamed into place only when execution ends; ``status.json``
 is written atomically after that. A sweep killed at any moment therefore leaves
 no file that counts as done without being complete, and running the same command
-again skips the done runs and reruns failed or unfinished ones. Each run holds an
-``fcntl`` lock on ``OUT/.../.lock`` while it works, so two sweeps over the same
-folder never execute one run twice.
+again skips the done runs and reruns failed, timed-out or unfinished ones.
+
+Claims: a run holds an ``fcntl.flock`` lock on ``OUT/.../.lock`` while it works, and
+checks under the lock whether the run is done. Two sweeps over the same folder
+(or one sweep whose Dask task was started twice) therefore never execute one run
+twice, and the operating system drops the lock of a process that dies, so a claim
+is never left stale. A run whose lock is held elsewhere is put back at the end of
+the queue and then waited for, so two sweeps share the work instead of queueing
+behind each other. ``params.json`` counts the ``attempt``; ``run.log`` keeps every
+attempt's log, a killed one included.
+
+Timeouts: each papermill run gets ``execution_timeout`` (per cell; see
+:data:`DEFAULT_EXECUTION_TIMEOUT`). A cell that runs longer is interrupted, the
+kernel is shut down, and the run ends with status ``timed-out``: reported apart
+from ``failed``, never counted as done, rerun by the next sweep.
+
+Dask: a worker that dies mid-run takes its run with it; the scheduler gives the
+task to another worker (up to ``distributed.scheduler.allowed-failures`` deaths,
+default 3, after which the run is reported failed with ``KilledWorker``). The new
+attempt takes the dead worker's lock, deletes its partial file and runs afresh.
 
 In-place mode (``lrlab book``): the output is the input notebook itself; on
 success the partial file is stripped of volatile metadata
@@ -43,18 +60,20 @@ import secrets
 import socket
 import sys
 import time
-from concurrent.futures import as_completed
-from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from lrlab.executors import dask_executor, local_executor
 from lrlab.parameters_cell import declared_parameters, parse_values
 from lrlab.params import ParameterError
 
 __all__ = [
+    "DEFAULT_EXECUTION_TIMEOUT",
     "Job",
     "Result",
+    "TIMED_OUT",
     "book_jobs",
     "dask_executor",
     "execute",
@@ -73,6 +92,15 @@ STATUS = "status.json"
 PARAMS = "params.json"
 LOG = "run.log"
 LOCK = ".lock"
+TIMED_OUT = "timed-out"
+NEWLINE = "\n"
+BUSY = "busy"  # run_job's answer when another process holds the run's lock and it was asked not to wait
+
+#: Seconds one cell may run (papermill's ``execution_timeout``). A chapter runs in at most
+#: 90 s with its defaults on the 2-core CI machine, so no cell of it needs more; 300 s leaves
+#: more than three times that for a loaded or slower machine and moderately larger parameters,
+#: and still ends a hung kernel within minutes. Raise it for heavy sweeps; 0 means no limit.
+DEFAULT_EXECUTION_TIMEOUT = 300
 
 
 # --------------------------------------------------------------------------- grid and jobs
@@ -92,11 +120,13 @@ class Job:
     folder: str | None = None  # run folder (run/sweep), None in place (book)
     cwd: str = ""  # working directory of the kernel: the notebook's folder
     label: str = ""
+    timeout: float | None = DEFAULT_EXECUTION_TIMEOUT  # seconds per cell; None: no limit
+    kernel: str | None = None  # kernel name; None: the notebook's own kernelspec
 
 
 @dataclass(frozen=True)
 class Result:
-    """What became of a job: ``status`` is ``ok``, ``failed`` or ``skipped`` (done earlier)."""
+    """What became of a job: ``status`` is ``ok``, ``failed``, ``timed-out`` or ``skipped`` (done earlier)."""
 
     label: str
     status: str
@@ -130,14 +160,20 @@ def is_done(folder) -> bool:
     return status.get("status") == "ok" and (folder / status.get("output", "")).is_file()
 
 
-def sweep_jobs(notebook, values: dict[str, list], out) -> list[Job]:
-    """Return one job per point of the grid of already-typed ``values``, each in its run folder under ``out``."""
+def sweep_jobs(notebook, values: dict[str, list], out, *, timeout=DEFAULT_EXECUTION_TIMEOUT,
+               kernel=None) -> list[Job]:
+    """Return one job per point of the grid of already-typed ``values``, each in its run folder under ``out``.
+
+    ``timeout`` is the per-cell execution timeout in seconds (None or 0: none), ``kernel``
+    the kernel to run (None: the notebook's own).
+    """
     notebook = Path(os.path.abspath(notebook))  # absolute: a Dask worker's working directory is its own
     jobs = []
     for point in grid(values):
         folder = Path(os.path.abspath(run_folder(out, notebook, point)))
         jobs.append(Job(notebook=str(notebook), parameters=point, output=str(folder / notebook.name),
-                        folder=str(folder), cwd=str(notebook.parent), label=f"{notebook.stem}/{folder.name}"))
+                        folder=str(folder), cwd=str(notebook.parent), label=f"{notebook.stem}/{folder.name}",
+                        timeout=timeout or None, kernel=kernel))
     return jobs
 
 
@@ -155,7 +191,7 @@ def find_notebooks(paths) -> list[Path]:
     return sorted(dict.fromkeys(found))
 
 
-def book_jobs(paths, values: dict[str, str]) -> list[Job]:
+def book_jobs(paths, values: dict[str, str], *, timeout=DEFAULT_EXECUTION_TIMEOUT) -> list[Job]:
     """Return one in-place job per notebook under ``paths``, with the ``-p`` values its parameters cell declares.
 
     ``values`` maps names to one text each. A name no notebook declares, or a value of the
@@ -172,7 +208,7 @@ def book_jobs(paths, values: dict[str, str]) -> list[Job]:
         parameters = {name: vals[0] for name, vals in parse_values(notebook, mine, declared).items()}
         path = os.path.abspath(notebook)
         jobs.append(Job(notebook=path, parameters=parameters, output=path, folder=None,
-                        cwd=os.path.dirname(path), label=str(notebook)))
+                        cwd=os.path.dirname(path), label=str(notebook), timeout=timeout or None))
     unknown = [name for name in values if name not in used]
     if unknown:
         raise ParameterError(f"no notebook under {', '.join(map(str, paths))} declares a parameter "
@@ -229,7 +265,11 @@ KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
 
 
 def _execute_notebook(job: Job, partial: Path, log) -> None:
-    """Execute the job's notebook into ``partial``; the kernel's streams and papermill's log go to ``log``."""
+    """Execute the job's notebook into ``partial``; the kernel's streams and papermill's log go to ``log``.
+
+    The one papermill call of lrlab: parameters, kernel, working directory and the per-cell
+    timeout all come from the job.
+    """
     import threading
 
     import papermill
@@ -243,25 +283,40 @@ def _execute_notebook(job: Job, partial: Path, log) -> None:
     papermill_log.addHandler(handler)
     try:
         papermill.execute_notebook(job.notebook, str(partial), parameters=dict(job.parameters), cwd=job.cwd,
+                                   kernel_name=job.kernel, execution_timeout=job.timeout,
                                    progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
                                    extra_arguments=list(KERNEL_ARGUMENTS))
     finally:
         papermill_log.removeHandler(handler)
 
 
-def run_job(job: Job) -> Result:
+def _claim(folder: Path, wait: bool):
+    """Return the open lock file of the run folder, locked; None when another process holds it and not ``wait``."""
+    import fcntl
+
+    lock = open(folder / LOCK, "w")  # noqa: SIM115 - held until the end of the run
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
+def run_job(job: Job, wait: bool = True) -> Result:
     """Execute one job with papermill and return its :class:`Result`; never raises for a failing notebook.
 
     Run folders are locked while the job works; a job whose folder is already done is skipped.
+    When another process holds the lock, the job waits for it, or with ``wait=False``
+    returns at once with status ``busy``.
     """
     output = Path(job.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     lock = None
     if job.folder is not None:
-        import fcntl
-
-        lock = open(Path(job.folder) / LOCK, "w")  # noqa: SIM115 - held until the end of the run
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock = _claim(Path(job.folder), wait)
+        if lock is None:
+            return Result(job.label, BUSY, parameters=job.parameters)
     try:
         if job.folder is not None and is_done(job.folder):
             return Result(job.label, "skipped", parameters=job.parameters)
@@ -271,6 +326,24 @@ def run_job(job: Job) -> Result:
             lock.close()
 
 
+def _attempt(folder: Path) -> int:
+    """Return the number of this attempt at the run: one more than ``params.json`` counted."""
+    try:
+        return int(json.loads((folder / PARAMS).read_text(encoding="utf-8")).get("attempt", 1)) + 1
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 1
+
+
+def _outcome(job: Job, exc: Exception) -> tuple[str, str]:
+    """Return (status, error line) of a run that raised ``exc``."""
+    from nbclient.exceptions import CellTimeoutError
+
+    if isinstance(exc, CellTimeoutError):
+        return TIMED_OUT, (f"a cell ran longer than the execution timeout of {job.timeout:g} s "
+                           "(--execution-timeout)")
+    return "failed", _last_line(exc)
+
+
 def _run_locked(job: Job, output: Path) -> Result:
     from lrlab.notebooks import same_but_timings, strip_volatile
 
@@ -278,24 +351,26 @@ def _run_locked(job: Job, output: Path) -> Result:
     remove_partials(output, every=folder is not None)
     partial = output.parent / f".{output.stem}.partial-{os.getpid()}-{secrets.token_hex(4)}.json"
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    attempt = 1
     if folder is not None:
         (folder / STATUS).unlink(missing_ok=True)
-        _write_json(folder / PARAMS, {"notebook": job.notebook, "parameters": job.parameters})
-        log = open(folder / LOG, "w", encoding="utf-8")  # noqa: SIM115
+        attempt = _attempt(folder)
+        _write_json(folder / PARAMS, {"notebook": job.notebook, "parameters": job.parameters, "attempt": attempt})
+        log = open(folder / LOG, "a", encoding="utf-8")  # noqa: SIM115 - every attempt's log, in order
     else:
         log = open(os.devnull, "w")  # noqa: SIM115 - in place: the console line is the log
     t0 = time.perf_counter()
-    error = ""
+    status, error = "ok", ""
     with log:
-        log.write(f"lrlab: {job.notebook} {json.dumps(job.parameters)} started {started} "
-                  f"on {socket.gethostname()} pid {os.getpid()}\n")
+        log.write(f"{'' if attempt == 1 else NEWLINE}lrlab: {job.notebook} {json.dumps(job.parameters)} "
+                  f"attempt {attempt} started {started} on {socket.gethostname()} pid {os.getpid()}\n")
         log.flush()
         try:
             _execute_notebook(job, partial, log)
         except Exception as exc:  # a failing run is a result, not a crash of the sweep
-            error = _last_line(exc)
+            status, error = _outcome(job, exc)
         seconds = time.perf_counter() - t0
-        log.write(f"\nlrlab: {'failed: ' + error if error else 'ok'} after {seconds:.1f} s\n")
+        log.write(f"\nlrlab: {status}{': ' + error if error else ''} after {seconds:.1f} s\n")
     if folder is None:
         if error:
             partial.unlink(missing_ok=True)
@@ -310,63 +385,20 @@ def _run_locked(job: Job, output: Path) -> Result:
     else:
         if partial.exists():
             os.replace(partial, output)
-        _write_json(folder / STATUS, {"status": "failed" if error else "ok", "error": error,
+        _write_json(folder / STATUS, {"status": status, "error": error, "attempt": attempt,
                                       "seconds": round(seconds, 3), "started": started,
                                       "output": output.name, "parameters": job.parameters,
                                       "host": socket.gethostname()})
-    return Result(job.label, "failed" if error else "ok", seconds, error, job.parameters)
+    return Result(job.label, status, seconds, error, job.parameters)
 
 
 # --------------------------------------------------------------------------- many runs
-def _worker_init() -> None:  # pragma: no cover - runs in the pool's workers
-    """Pool initializer: the worker dies with the sweep, and at once on Ctrl-C.
-
-    On Linux the kernel is asked to SIGKILL the worker when the sweep process dies, so a
-    killed sweep leaves no worker picking up queued runs behind its back (the worker's
-    papermill kernel follows: ipykernel exits when its parent goes). SIGINT ends the worker
-    instead of being caught as KeyboardInterrupt and returned as one more failed run.
-    """
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-
-
-@contextmanager
-def local_executor(workers: int):
-    """Yield a process pool of ``workers`` fresh (spawned) processes that die with this one.
-
-    On normal exit the pool is shut down after its runs; on an exception (Ctrl-C) the runs
-    not started are cancelled and the workers are stopped, their runs left unfinished.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init)
-    try:
-        yield pool
-    except BaseException:
-        processes = list(getattr(pool, "_processes", {}).values())  # no public way before Python 3.14
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join(timeout=10)
-        raise
-    pool.shutdown(wait=True)
-
-
 def execute(jobs: list[Job], executor, *, progress=True, on_result=None) -> list[Result]:
     """Run ``jobs`` on ``executor`` (anything with concurrent.futures' ``submit``) and return their results in job order.
 
-    Run folders already done are skipped without being submitted. ``on_result(result)``
+    Run folders already done are skipped without being submitted. A run whose folder another
+    process holds (another sweep over the same folder) is put back at the end of the queue and
+    then waited for; it comes back ``skipped`` if that process finished it. ``on_result(result)``
     is called in this process as each run finishes. A tqdm bar over runs goes to stderr.
     """
     from tqdm import tqdm
@@ -382,9 +414,9 @@ def execute(jobs: list[Job], executor, *, progress=True, on_result=None) -> list
             todo.append(index)
     with tqdm(total=len(todo), file=sys.stderr, unit="run", disable=not progress or not todo,
               dynamic_ncols=True) as bar:
-        futures = {executor.submit(run_job, jobs[i]): i for i in todo}
+        futures = {executor.submit(run_job, jobs[i], False): i for i in todo}
         try:
-            _gather(jobs, futures, results, bar, on_result)
+            _gather(jobs, executor, futures, results, bar, on_result)
         except BaseException:  # Ctrl-C: start nothing more
             for future in futures:
                 future.cancel()
@@ -392,20 +424,29 @@ def execute(jobs: list[Job], executor, *, progress=True, on_result=None) -> list
     return [results[i] for i in range(len(jobs))]
 
 
-def _gather(jobs, futures, results, bar, on_result) -> None:
-    """Fill ``results`` as the futures finish, updating the bar and calling ``on_result``."""
-    for future in as_completed(futures):
-        index = futures[future]
-        try:
-            result = future.result()
-        except Exception as exc:  # the worker itself died: the run stays unfinished
-            result = Result(jobs[index].label, "failed", error=_last_line(exc), parameters=jobs[index].parameters)
-        results[index] = result
-        bar.update()
-        if on_result:
-            bar.clear()
-            on_result(result)
-            bar.refresh()
+def _gather(jobs, executor, futures, results, bar, on_result) -> None:
+    """Fill ``results`` as the futures finish, updating the bar and calling ``on_result``.
+
+    ``futures`` maps pending futures to job indices and is emptied as they finish; a
+    ``busy`` run is submitted again, to wait for the lock, and its new future added.
+    """
+    while futures:
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        for future in done:
+            index = futures.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker itself died (or Dask gave up on it): the run stays unfinished
+                result = Result(jobs[index].label, "failed", error=_last_line(exc), parameters=jobs[index].parameters)
+            if result.status == BUSY:  # another sweep is running it: come back when the others are queued
+                futures[executor.submit(run_job, jobs[index], True)] = index
+                continue
+            results[index] = result
+            bar.update()
+            if on_result:
+                bar.clear()
+                on_result(result)
+                bar.refresh()
 
 
 def summary_table(results: list[Result]) -> str:
@@ -414,25 +455,7 @@ def summary_table(results: list[Result]) -> str:
     rows += [(r.label, r.status, "-" if r.status == "skipped" else f"{r.seconds:.1f}", r.error) for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip() for a, b, c, d in rows]
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed")}
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed", TIMED_OUT)}
     lines.append(f"{len(results)} run{'s' * (len(results) != 1)}: {counts['ok']} ok, {counts['skipped']} done earlier (skipped), "
-                 f"{counts['failed']} failed")
+                 f"{counts['failed']} failed, {counts[TIMED_OUT]} timed out")
     return "\n".join(lines)
-
-
-@contextmanager
-def dask_executor(address: str | None = None, workers: int = 2):
-    """Yield a concurrent.futures executor on a Dask cluster: the one at ``address``, else a LocalCluster.
-
-    The LocalCluster has ``workers`` single-threaded worker processes and is closed on exit.
-    Workers of a remote cluster need lrlab installed and must see the notebook and the output folder.
-    """
-    from dask.distributed import Client, LocalCluster
-
-    if address:
-        with Client(address) as client:
-            yield client.get_executor(pure=False)
-        return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield client.get_executor(pure=False)

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -23,18 +24,103 @@ def test_the_console_script_is_installed():
 
 
 @pytest.mark.parametrize("command, words", [
-    ("run", ["NOTEBOOK", "-p NAME VALUE", "--out DIR"]),
-    ("sweep", ["NOTEBOOK", "-p NAME V1 [V2 ...]", "--workers N", "--scheduler ADDRESS", "--dask-local", "--out DIR"]),
+    ("params", ["NOTEBOOK", "help text", "papermill's --help-notebook"]),
+    ("run", ["NOTEBOOK", "-p NAME VALUE", "-f FILE.yaml", "-k NAME", "--execution-timeout SECONDS", "--out DIR"]),
+    ("sweep", ["NOTEBOOK", "-p NAME V1 [V2 ...]", "-f FILE.yaml", "-k NAME", "--execution-timeout SECONDS",
+               "--workers N", "--scheduler ADDRESS", "--dask-local", "--out DIR", "initial_lr: [0.05, 0.1, 0.2]"]),
     ("collect", ["DIR", "records.csv", "summary.png"]),
-    ("book", ["PATH", "-p NAME VALUE", "--workers N"]),
+    ("book", ["PATH", "-p NAME VALUE", "--workers N", "--execution-timeout SECONDS"]),
 ])
-def test_every_subcommand_has_help(command, words, capsys):
+def test_every_subcommand_has_help_with_examples(command, words, capsys):
+    from lrlab.cli import EXAMPLES
+
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])
     assert info.value.code == 0
-    text = " ".join(capsys.readouterr().out.split())
+    raw = capsys.readouterr().out
+    text = " ".join(raw.split())
     for word in words:
         assert word in text
+    assert "\nexamples:\n" in raw
+    for example in EXAMPLES[command]:
+        assert f"  {example}\n" in raw  # examples keep their lines (RawDescriptionHelpFormatter)
+
+
+def test_the_reference_page_is_generated_from_the_parser():
+    from lrlab import cli_reference
+
+    page = Path(__file__).parents[1] / cli_reference.PAGE
+    assert page.read_text(encoding="utf-8") == cli_reference.markdown(), \
+        "the command-line reference is out of date: run `python -m lrlab.cli_reference` and commit the page"
+    text = page.read_text(encoding="utf-8")
+    for command in ("params", "run", "sweep", "collect", "book"):
+        assert f"## `lrlab {command}`" in text
+    assert "| `--execution-timeout SECONDS` |" in text and "| `-k NAME`, `--kernel NAME` |" in text
+
+
+def test_params_lists_names_types_defaults_and_help(capsys):
+    assert main(["params", str(TINY)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{TINY}: 6 parameters"
+    assert lines[1].split() == ["name", "type", "default", "help"]
+    assert lines[2].split() == ["a", "int", "1", "a", "whole", "number", ">=", "0"]  # papermill's parser skips this line
+    assert lines[4].split() == ["label", "str", '"x"']
+    assert " ".join(lines[6].split()) == 'pause float 0.0 seconds to sleep, so that a test can kill a sweep part-way'
+    assert main(["params", "missing.ipynb"]) == 2
+    assert capsys.readouterr().err == "lrlab params: error: notebook 'missing.ipynb' does not exist\n"
+
+
+def test_a_parameters_file_gives_values_and_lists_and_p_replaces_them(tmp_path, capsys):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("a: [1, 2]\nb: 1e-3\nflag: false\nlabel: 7\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(TINY), "-f", str(grid), "-p", "a", "3", "--out", str(out), "--no-progress"]) == 0
+    assert "1 run: 1 ok" in capsys.readouterr().out  # -p a 3 replaced the file's [1, 2]
+    params = json.loads(next(out.rglob("params.json")).read_text())["parameters"]
+    assert params == {"a": 3, "b": 0.001, "label": "7", "flag": False}  # 1e-3 is a number, 7 a label's text
+    assert main(["run", str(TINY), "-f", str(grid), "--out", str(out)]) == 2
+    assert "lrlab run takes one value per parameter; a is given 2 (lrlab sweep runs a list of values)" in \
+        capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, message", [
+    (None, "parameters file '{path}' does not exist"),
+    ("- 1\n- 2\n", "{path}: holds a list; expected a mapping of parameter names to a value or a list of values"),
+    ("", "{path}: holds nothing; expected a mapping"),
+    ("a: [1\n", "{path}: not valid YAML (line 2); expected a mapping"),
+    ("lr: [0.1, 0.2]\n", "{path}: {nb} has no parameter 'lr'; its parameters cell declares a, b, label, flag, pause, marks"),
+    ("a: []\n", "{path}: a is an empty list; expected at least one value"),
+    ("a: [[1, 2]]\n", "{path}: a has a nested list among its values"),
+    ("a: two\n", "{nb}: a = 'two' is not allowed; expected a whole number"),
+])
+def test_a_bad_parameters_file_is_one_line_and_runs_nothing(text, message, tmp_path, capsys):
+    path = tmp_path / "grid.yaml"
+    if text is not None:
+        path.write_text(text)
+    assert main(["sweep", str(TINY), "-f", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message.format(path=path, nb=TINY) in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_kernel_is_passed_to_papermill_and_an_unknown_one_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(TINY), "-k", "no-such-kernel", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "kernel 'no-such-kernel' is not installed here; installed kernels: " in err and "python3" in err
+    assert not out.exists()
+    assert main(["run", str(TINY), "-k", "python3", "--out", str(out), "--no-progress"]) == 0
+    metadata = json.loads(next(out.rglob("tiny.ipynb")).read_text())["metadata"]
+    assert metadata["kernelspec"]["name"] == "python3"
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "nan"])
+def test_a_bad_execution_timeout_is_refused(value, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(TINY), "--execution-timeout", value])
+    assert info.value.code == 2
+    assert "expected a number of seconds >= 0 (0: no limit)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -44,6 +130,7 @@ def test_every_subcommand_has_help(command, words, capsys):
     (["sweep", str(TINY), "-p", "a", "1", "-p", "a", "2"], "-p a is given twice"),
     (["sweep", str(TINY), "-p", "a"], "-p a has no value"),
     (["sweep", "missing.ipynb", "-p", "a", "1"], "notebook 'missing.ipynb' does not exist"),
+    (["sweep", str(TINY), "-f", "missing.yaml"], "parameters file 'missing.yaml' does not exist"),
 ])
 def test_bad_names_and_values_stop_before_any_run(argv, message, tmp_path, capsys):
     assert main(argv + ["--out", str(tmp_path / "out")]) == 2
@@ -159,3 +246,18 @@ def test_the_summary_figure_plots_numeric_fields_of_dict_records(tmp_path):
     assert '"{""loss"": 0.5, ""name"": ""a""}"' in records_csv(frame)
     assert not summary_figure(frame[frame["record"] == "note"], tmp_path / "t.png", ["lr"])
     assert not (tmp_path / "t.png").exists()
+
+
+def test_a_book_notebook_that_times_out_keeps_its_old_version(tmp_path, capsys):
+    book = make_book(tmp_path / "book")
+    tiny = book / "ch1" / "tiny.ipynb"
+    before = tiny.read_bytes()
+    started = time.monotonic()
+    assert main(["book", str(tiny), "-p", "pause", "60", "--execution-timeout", "1", "--no-progress"]) == 1
+    assert time.monotonic() - started < 40
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "tiny.ipynb" in line and not line.startswith(("run", "1 run")))
+    assert line.startswith("timed-out") and "a cell ran longer than the execution timeout of 1 s" in line
+    assert "1 run: 0 ok, 0 done earlier (skipped), 0 failed, 1 timed out" in out
+    assert tiny.read_bytes() == before
+    assert sorted(p.name for p in (book / "ch1").iterdir()) == ["tiny.ipynb"]

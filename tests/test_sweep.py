@@ -183,3 +183,53 @@ def test_a_sweep_killed_part_way_resumes_and_runs_each_point_exactly_once(tmp_pa
     counts = marks_of(marks)
     assert set(counts) == set(final)  # every point ran to its end…
     assert all(counts[k] == 1 for k in done_before), "a run finished before the kill was run again"
+
+
+# --------------------------------------------------------------------------- timeouts and claims
+COUNTED = Path(__file__).parent / "notebooks" / "counted.ipynb"
+
+
+def test_a_timed_out_run_is_its_own_status_leaves_nothing_half_written_and_the_others_finish(tmp_path):
+    out, log = tmp_path / "out", tmp_path / "executions.log"
+    argv = LRLAB + ["sweep", str(COUNTED), "-p", "pause", "0", "60", "-p", "log", str(log), "--execution-timeout", "2",
+                    "--workers", "2", "--out", str(out), "--no-progress"]
+    started = time.monotonic()
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - started < 45  # the 60 s cell was stopped after 2 s
+    assert first.returncode == 1, first.stdout + first.stderr
+    lines = first.stdout.splitlines()
+    timed_out = [line for line in lines if line.startswith("timed-out")]
+    assert len(timed_out) == 1 and "pause=60" in timed_out[0]
+    assert timed_out[0].endswith("a cell ran longer than the execution timeout of 2 s (--execution-timeout)")
+    assert "2 runs: 1 ok, 0 done earlier (skipped), 0 failed, 1 timed out" in first.stdout
+    status = {k.split(",")[0]: v for k, v in statuses(out).items()}
+    assert status == {"pause=0": "ok", "pause=60": "timed-out"}
+    assert not [p for p in out.rglob("*") if ".partial-" in p.name or p.name.endswith(".tmp")]
+    slow = next(p for p in (out / "counted").iterdir() if p.name.startswith("pause=60"))
+    assert sorted(p.name for p in slow.iterdir() if p.name != ".lock") == [
+        "counted.ipynb", "params.json", "run.log", "status.json"]  # the notebook as far as it got, for reading
+    assert "lrlab: timed-out: a cell ran longer" in (slow / "run.log").read_text()
+    assert not sweep.is_done(slow)
+    assert sorted(log.read_text().split()[0::4]) == ["end", "start", "start"]  # the slow run never got to its end
+    collect = subprocess.run(LRLAB + ["collect", str(out)], capture_output=True, text=True, timeout=60)
+    assert "2 runs (1 ok, 1 timed-out)" in collect.stdout
+
+
+def test_a_run_held_by_another_process_is_busy_and_free_once_that_process_dies(tmp_path):
+    values = parameters_cell.parse_values(COUNTED, {"point": ["1"]})
+    job = sweep.sweep_jobs(COUNTED, values, tmp_path)[0]
+    Path(job.folder).mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time\n"
+        f"f = open({str(Path(job.folder) / '.lock')!r}, 'w'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+        "print('held', flush=True); time.sleep(60)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert sweep.run_job(job, wait=False).status == "busy"
+        assert not (Path(job.folder) / "params.json").exists()  # nothing was touched
+    finally:
+        holder.kill()  # a claim whose process died is free: the OS drops the lock with the process
+        holder.wait(timeout=10)
+    result = sweep.run_job(job, wait=False)
+    assert result.status == "ok" and sweep.is_done(job.folder)
+    assert sweep.run_job(job, wait=False).status == "skipped"
