@@ -3,13 +3,16 @@
 book/99-environment/environment.ipynb prints the installed versions and records them
 (``environment:versions``); strict nbval re-executes it, so its stored versions are the installed
 ones. This test closes the loop: each stored version is the one pyproject.toml or constraints.txt
-pins, and Python is the version pyproject.toml requires.
+pins, and Python is environment.yml's, within pyproject.toml's requires-python.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+
+import yaml
+from packaging.specifiers import SpecifierSet
 
 import lrlab
 
@@ -54,12 +57,15 @@ def test_every_version_shown_is_the_pinned_one(root):
     for name, version in versions.items():
         key = canonical(name)
         if key == "python":
-            major_minor = project["requires-python"].removeprefix("==").removesuffix(".*")
-            if not version.startswith(major_minor + "."):
-                wrong[name] = (version, project["requires-python"])
+            # the book's Python: environment.yml's python=X.Y, within pyproject's requires-python
+            env = yaml.safe_load((root / "environment.yml").read_text())
+            (major_minor,) = [d.split("=", 1)[1] for d in env["dependencies"]
+                              if isinstance(d, str) and d.startswith("python=")]
+            if not version.startswith(major_minor + ".") or version not in SpecifierSet(project["requires-python"]):
+                wrong[name] = (version, f"python={major_minor}, requires-python {project['requires-python']}")
         elif key == "lrlab":
-            if version != project["version"]:
-                wrong[name] = (version, project["version"])
+            if version != lrlab.__version__:  # pyproject.toml reads the version from lrlab.__version__
+                wrong[name] = (version, lrlab.__version__)
         elif pins.get(key) != version.split("+")[0]:  # torch reports 2.13.0+cpu for the pin 2.13.0
             wrong[name] = (version, pins.get(key, "not pinned"))
     assert wrong == {}, f"Environment page version vs pin (re-execute the page or fix the pin): {wrong}"
