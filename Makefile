@@ -18,14 +18,26 @@ NOTEBOOKS  ?= book
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
+# The kernels that execute the notebooks start without the caller's IPython profile (startup
+# scripts, print settings); lrlab.plots.setup() does the same for matplotlib inside each notebook.
+export IPYTHONDIR := $(CURDIR)/.lrlab-tmp/ipython
 
-.PHONY: help setup book html test unit nbval site browser bench lab sync clean
+# Strict nbval runs twice (README, "Reproducibility"): under this machine's own CPU kernels, and
+# under an emulated other machine whose variables `python -m lrlab.kernels --env emulated` prints:
+# OpenBLAS, PyTorch's ATen and MKL, and oneDNN held to older vector kernels, plus a caller that
+# exports MPLBACKEND=Agg, a C locale, a narrow terminal and a matplotlibrc of its own.
+NBVAL := python -m pytest --nbval book -n 2 --dist loadscope --nbval-sanitize-with tests/sanitize.cfg \
+         --nbval-cell-timeout=300 -p no:cacheprovider
+
+.PHONY: help setup book html test unit nbval nbval-native nbval-emulated crosscheck site browser bench lab lock sync clean
 
 help:
 	@echo "make book   build the whole book: set up .venv, execute every notebook (papermill, $(JOBS) at a time), build the site"
 	@echo "make html   build the site from the stored notebook outputs only"
-	@echo "make test   unit tests, strict nbval over every notebook, pairing check, site build with warnings as errors"
-	@echo "make lab    open the chapters in JupyterLab (jupytext pairs .ipynb with the .py twin)"
+	@echo "make test   unit tests, strict nbval over every notebook in two kernel settings, pairing check, site build with warnings as errors"
+	@echo "make crosscheck NOTEBOOKS=book/09-momentum   run notebooks under both kernel settings and list the cells whose text differs"
+	@echo "make lab    JupyterLab on book/ (any user, root included; open the printed URL; LAB_TOKEN=... sets the token)"
+	@echo "make lock   remake constraints.txt, the exact lock, from pyproject's ranges (scripts/lock.sh)"
 	@echo "make sync   update each .ipynb from its edited .py twin (keeps outputs)"
 	@echo "make clean  remove the built site and caches (keeps .venv)"
 
@@ -51,8 +63,16 @@ test: $(STAMP) unit nbval site
 unit: $(STAMP)
 	python -m pytest tests -n 2 --dist loadfile -m "not site"
 
-nbval: $(STAMP)
-	python -m pytest --nbval book -n 2 --dist loadscope --nbval-sanitize-with tests/sanitize.cfg
+nbval: nbval-native nbval-emulated
+
+nbval-native: $(STAMP)
+	$(NBVAL)
+
+nbval-emulated: $(STAMP)
+	env $$(python -m lrlab.kernels --env emulated) $(NBVAL)
+
+crosscheck: $(STAMP)
+	python -m lrlab.kernels $(NOTEBOOKS)
 
 site: $(STAMP) browser
 	python -m pytest tests -m site
@@ -70,8 +90,14 @@ browser:
 bench: $(STAMP)
 	python benchmarks/run.py
 
+LAB_TOKEN ?=
+LAB_ARGS  ?=
+
 lab: $(STAMP)
-	jupyter lab book
+	LAB_TOKEN="$(LAB_TOKEN)" scripts/lab.sh $(LAB_ARGS)
+
+lock:
+	scripts/lock.sh
 
 sync: $(STAMP)
 	jupytext --sync book/*/*.py

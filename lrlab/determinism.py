@@ -23,7 +23,8 @@ __all__ = ["configure_tensorflow", "configure_torch", "seed_everything"]
 
 #: environment read by TensorFlow at import time: silence its C++ log (strict
 #: nbval compares stderr too) and keep the standard, oneDNN-free kernels whose
-#: results do not depend on the CPU's instruction set.
+#: results do not depend on the CPU's instruction set. Set whatever the caller
+#: exported, so that the outputs do not depend on it.
 TF_ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_ENABLE_ONEDNN_OPTS": "0",
@@ -40,8 +41,8 @@ def configure_tensorflow(threads: int = 1):
     and fixes the intra- and inter-op thread pools to ``threads``. Safe to call
     again; the thread count can only be set before TensorFlow's runtime starts.
     """
-    for key, value in TF_ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
+    for key, value in TF_ENVIRONMENT.items():  # set, not defaulted: a caller's choice must not change outputs
+        os.environ[key] = value
     import tensorflow as tf
 
     if "tf" not in _configured:

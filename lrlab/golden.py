@@ -11,8 +11,12 @@ import numpy as np
 
 from lrlab.data import E004_4_FINAL_W, E004_4_PUBLISHED
 
-__all__ = ["E004_4_FINAL_W", "compare_with_published", "final_w_text", "format_rows", "last_digit_unit",
-           "reference_trace"]
+__all__ = ["E004_4_FINAL_W", "TORCH_KERNELS", "compare_with_published", "final_w_text", "format_rows",
+           "last_digit_unit", "reference_trace", "ulps_apart"]
+
+#: PyTorch's CPU kernel settings chapter 1 runs E004-4 under (``ATEN_CPU_CAPABILITY`` values):
+#: the vectorised AVX2 kernels most x86 machines use, and the scalar kernels of a CPU without AVX2
+TORCH_KERNELS = {"torch (AVX2 kernels)": "avx2", "torch (scalar kernels)": "default"}
 
 COLUMNS = ("lr_next", "loss", "w")
 
@@ -49,16 +53,42 @@ def compare_with_published(trace):
     return pd.DataFrame(rows)
 
 
+def ulps_apart(a, b) -> int:
+    """Return the largest distance between float32 sequences ``a`` and ``b``, in units in the last place.
+
+    One ulp is the spacing of float32 numbers at ``b``'s value; 0 means bit for bit.
+
+    >>> ulps_apart([np.float32(1.0)], [np.nextafter(np.float32(1.0), np.float32(2.0))])
+    1
+    """
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    if a.size == 0:
+        return 0
+    return int(np.max(np.abs(a.astype(np.float64) - b) / np.spacing(np.abs(b))).round())
+
+
 def final_w_text(trace) -> str:
     """Return the final weight as the seed printed it (``%.7f``)."""
     return f"{float(trace.w.iloc[-1]):.7f}"
 
 
-def reference_trace(w0, lr, steps, a=1.0, c=-1.0, dtype=np.float32):
+def reference_trace(w0, lr, steps, a=1.0, c=-1.0, dtype=np.float32, fused=False):
     """Return the numpy trace of ``steps`` gradient steps on ``a(w − c)²`` — the hand-written E000-1 rule.
 
     ``lr`` is a float or an lrlab schedule (``lr(k)`` is the LR of update k).
     Every quantity is computed in ``dtype``; columns as in the backends' ``descend``.
+
+    ``fused`` chooses how the update ``w − η·g`` is rounded: ``False`` rounds the
+    product ``η·g`` to ``dtype`` and then the difference (a multiply, then an
+    add: PyTorch's scalar CPU kernels, ``ATEN_CPU_CAPABILITY=default``);
+    ``True`` rounds once, as a fused multiply-add does (PyTorch's AVX2 and
+    AVX-512 kernels). In float32 the two differ in the last bit of some steps,
+    which is visible in E004-4's ``%g`` table:
+
+    >>> from lrlab import schedules
+    >>> s = schedules.make("exponential", initial_lr=0.1, decay_steps=1, decay_rate=0.99, staircase=True)
+    >>> [int(compare_with_published(reference_trace(5.0, s, 40, fused=f)).exact.sum()) for f in (True, False)]
+    [114, 88]
     """
     import pandas as pd
 
@@ -67,7 +97,8 @@ def reference_trace(w0, lr, steps, a=1.0, c=-1.0, dtype=np.float32):
     rows = []
     for k in range(steps):
         eta = dtype(schedule(k))
-        w = dtype(w - eta * dtype(2 * a) * (w - dtype(c)))
+        grad = dtype(2 * a) * (w - dtype(c))
+        w = dtype(np.float64(w) - np.float64(eta) * np.float64(grad)) if fused else dtype(w - eta * grad)
         rows.append({"step": k, "lr_used": eta, "lr_next": dtype(schedule(k + 1)),
                      "loss": dtype(dtype(a) * (w - dtype(c)) ** 2), "w": w})
     return pd.DataFrame(rows, columns=["step", "lr_used", "lr_next", "loss", "w"])

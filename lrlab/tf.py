@@ -71,7 +71,7 @@ def descend(loss, w0, lr, steps):
 # ----------------------------------------------------------------------------------------
 # models
 # ----------------------------------------------------------------------------------------
-def mlp(layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None, dtype="float32"):
+def mlp(layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None, dtype="float64"):
     """Return a ``keras.Sequential`` MLP whose initial weights were drawn in numpy (E001-1/2/3).
 
     ``layers`` lists widths from input to output: ``mlp((20, 64, 32, 1))`` is

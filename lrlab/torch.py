@@ -91,7 +91,7 @@ _NAMES = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Identity: 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def mlp(layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None, dtype="float32"):
+def mlp(layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None, dtype="float64"):
     """Return an ``nn.Sequential`` MLP whose initial weights were drawn in numpy (E001-1/2/3).
 
     ``layers`` lists widths from input to output: ``mlp((20, 64, 32, 1))`` is
