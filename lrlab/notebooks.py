@@ -22,8 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["TIMING", "VOLATILE_CELL_KEYS", "VOLATILE_NOTEBOOK_KEYS", "coalesce_streams", "same_but_timings",
-           "strip_volatile", "write_atomically"]
+__all__ = ["MAX_CHANGED_PIXELS", "TIMING", "VOLATILE_CELL_KEYS", "VOLATILE_NOTEBOOK_KEYS", "coalesce_streams",
+           "same_but_noise", "same_but_timings", "strip_volatile", "write_atomically"]
+
+#: the share of a figure's pixels that may change while it still counts as the same figure
+#: (a curve point moved by another CPU's rounding; a restyled or replotted figure changes far more)
+MAX_CHANGED_PIXELS = 0.01
 
 #: keys of ``metadata.papermill`` that change from run to run
 VOLATILE_NOTEBOOK_KEYS = ("start_time", "end_time", "duration", "input_path", "output_path",
@@ -113,6 +117,56 @@ def same_but_timings(stored, fresh) -> bool:
         return False
     blank = lambda text: TIMING.sub("time: TIME", text)  # noqa: E731
     return blank(stored.read_text(encoding="utf-8")) == blank(fresh.read_text(encoding="utf-8"))
+
+
+def _skeleton(nb) -> tuple[str, list[str]]:
+    """Return the notebook as JSON with timings blanked and images replaced by a mark, and its images."""
+    images = []
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            for mime in sorted(out.get("data", {})):
+                if mime.startswith("image/"):
+                    images.append((mime, out["data"][mime]))
+                    out["data"][mime] = "<image>"
+    return TIMING.sub("time: TIME", json.dumps(nb, sort_keys=True)), images
+
+
+def _look_the_same(a: tuple, b: tuple, max_changed: float) -> bool:
+    """Whether two ``(mime, data)`` images differ in at most ``max_changed`` of their pixels."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    if a == b:
+        return True
+    if a[0] != b[0] or a[0] != "image/png":
+        return False
+    pixels = [np.asarray(Image.open(io.BytesIO(base64.b64decode("".join(d)))).convert("RGBA"), dtype=np.int16)
+              for _, d in (a, b)]
+    if pixels[0].shape != pixels[1].shape:
+        return False
+    changed = (np.abs(pixels[0] - pixels[1]).max(axis=-1) > 8).mean()
+    return bool(changed <= max_changed)
+
+
+def same_but_noise(stored, fresh, max_changed_pixels: float = MAX_CHANGED_PIXELS) -> bool:
+    """Return whether ``fresh`` differs from ``stored`` only in printed timings and in figure pixels.
+
+    Everything but the figures must be equal once timings are blanked (as in
+    :func:`same_but_timings`); each figure may differ in at most
+    ``max_changed_pixels`` of its pixels (a channel moved by more than 8 of 255),
+    which is what another CPU's rounding does to a curve, while a restyled or
+    replotted figure changes far more. ``lrlab book`` keeps the stored notebook
+    when this holds, so an unchanged rerun on another machine leaves git clean.
+    """
+    stored, fresh = Path(stored), Path(fresh)
+    if not stored.exists():
+        return False
+    (a, images_a), (b, images_b) = (_skeleton(json.loads(p.read_text(encoding="utf-8"))) for p in (stored, fresh))
+    return a == b and len(images_a) == len(images_b) and all(
+        _look_the_same(x, y, max_changed_pixels) for x, y in zip(images_a, images_b))
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from lrlab.params import ParameterError, check_number
 
-__all__ = ["final", "good_band", "heatmap_table", "spread"]
+__all__ = ["final", "good_band", "heatmap_table", "heatmap_text", "spread"]
 
 
 def final(history: pd.DataFrame, epochs: int, **extra) -> pd.DataFrame:
@@ -54,20 +54,27 @@ def spread(table: pd.DataFrame, by, value: str) -> pd.DataFrame:
     return out.reset_index()
 
 
-def good_band(lrs, losses, threshold: float) -> float:
+def good_band(lrs, losses, threshold: float, failed_above: float = np.inf) -> float:
     """Return the width, in decades, of the learning rates whose loss is at most ``threshold``.
 
     ``lrs`` ascending and > 0, ``losses`` their (mean) losses, ``inf`` for a
     diverged run. Where the loss crosses the threshold between two grid points
     the edge is placed by linear interpolation in ``log10(lr)``; next to a
-    diverged point the band stops at the last good grid point. Separate good
-    stretches add up.
+    diverged point, or a point whose loss is above ``failed_above`` (a run near
+    breakdown, whose loss depends on the CPU's rounding: :mod:`lrlab.report`),
+    the band stops at the last good grid point. Separate good stretches add up.
+
+    >>> round(good_band([0.01, 0.1, 1.0], [0.5, 0.1, 3.0], threshold=0.3, failed_above=1.0), 6)
+    0.5
     """
     e = np.log10(np.asarray(lrs, dtype=float))
     losses = np.asarray(losses, dtype=float)
     if e.ndim != 1 or len(e) != len(losses) or np.any(np.diff(e) <= 0):
         raise ParameterError("lrs must be ascending, > 0 and as many as losses")
     threshold = check_number("threshold", threshold)
+    if failed_above != np.inf:
+        check_number("failed_above", failed_above, low=threshold)
+    losses = np.where(losses > failed_above, np.inf, losses)
     good = losses <= threshold
     width = 0.0
     for i in range(len(e) - 1):
@@ -82,3 +89,19 @@ def good_band(lrs, losses, threshold: float) -> float:
 def heatmap_table(table: pd.DataFrame, rows: str, columns: str, value: str = "mean") -> pd.DataFrame:
     """Return ``table`` pivoted for a heat map: ``rows`` down, ``columns`` across, ``value`` in the cells."""
     return table.pivot(index=rows, columns=columns, values=value).sort_index().sort_index(axis=1)
+
+
+def heatmap_text(cells: pd.DataFrame, rows: str, columns: str, failed_above: float, digits: int = 3) -> pd.DataFrame:
+    """Return :func:`spread`'s ``cells`` pivoted as text that another CPU prints the same.
+
+    A cell shows the mean over seeds when every seed ended at or below
+    ``failed_above``; ``"> cut"`` when a seed ended above it (a run near
+    breakdown, whose end depends on the last bit: :func:`lrlab.report.loss_text`),
+    and ``"diverged"`` when a seed diverged.
+    """
+    from lrlab.report import loss_text
+
+    means = heatmap_table(cells, rows, columns, "mean")
+    worst = heatmap_table(cells, rows, columns, "max")
+    shown = means.where(worst <= failed_above, worst)
+    return shown.map(lambda v: loss_text(v, failed_above, digits))

@@ -345,7 +345,7 @@ def _outcome(job: Job, exc: Exception) -> tuple[str, str]:
 
 
 def _run_locked(job: Job, output: Path) -> Result:
-    from lrlab.notebooks import same_but_timings, strip_volatile
+    from lrlab.notebooks import same_but_noise, strip_volatile
 
     folder = Path(job.folder) if job.folder is not None else None
     remove_partials(output, every=folder is not None)
@@ -377,7 +377,7 @@ def _run_locked(job: Job, output: Path) -> Result:
         else:
             mode = output.stat().st_mode & 0o777
             strip_volatile(partial)
-            if same_but_timings(output, partial):  # only the printed timings moved: keep the stored file
+            if same_but_noise(output, partial):  # only timings and figure pixels moved: keep the stored file
                 partial.unlink()
             else:
                 os.chmod(partial, mode)
