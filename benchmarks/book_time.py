@@ -47,7 +47,7 @@ def _timed_run_many(trainer, plan):
     history = _original(trainer, plan)
     many_s = time.perf_counter() - start
     import importlib
-    backend = importlib.import_module(type(trainer).__module__.replace("_many", ""))
+    backend = importlib.import_module(type(trainer).__module__.replace("lrlab._", "lrlab.").removesuffix("_many"))
     spec, fit = plan.spec, plan.fit
     picked = np.unique(np.linspace(0, plan.size - 1, min(plan.size, int(os.environ["BOOK_TIME_SAMPLE"])))
                        .round().astype(int))

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lrlab import sweep  # noqa: E402
-from lrlab.parameters_cell import parse_values  # noqa: E402
+from lrlab._parameters_cell import parse_values  # noqa: E402
 
 DEFAULT_NOTEBOOK = ROOT / "tests" / "notebooks" / "busy.ipynb"
 DEFAULT_GRID = [["seed", *map(str, range(8))]]

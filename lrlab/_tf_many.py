@@ -1,6 +1,8 @@
-"""``fit_many`` for TensorFlow: M copies of an MLP trained together; :mod:`lrlab.torch_many` mirrors it.
+"""``fit_many``'s trainer for TensorFlow: M copies of an MLP trained together (``lrlab._torch_many`` mirrors it).
 
-Exported as ``lrlab.tf.fit_many``. The M models' weights are stacked along a
+:meth:`lrlab.backend.Backend.fit_many` (``lrlab.tf.fit_many``) checks the call
+and runs the epoch loop of :func:`lrlab.many.run_many`; this module holds the
+trainer that loop drives (:func:`trainer`) and :func:`device_name`. The M models' weights are stacked along a
 leading model axis (kernels ``(M, in, out)``, biases ``(M, out)``); one batch
 goes through all of them with one ``einsum`` (first layer, the batch is
 shared) and batched ``matmul`` s (later layers), ``tf.GradientTape`` gives each
@@ -44,9 +46,9 @@ from collections import OrderedDict  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from lrlab import many, training  # noqa: E402
+from lrlab import many  # noqa: E402
 
-__all__ = ["device_name", "fit_many"]
+__all__ = ["device_name", "trainer"]
 
 _HIDDEN = {"relu": tf.nn.relu, "tanh": tf.math.tanh, "sigmoid": tf.math.sigmoid, "linear": tf.identity}
 _OUTPUT = {"sigmoid": tf.math.sigmoid, "softmax": tf.nn.softmax, "linear": tf.identity}
@@ -63,15 +65,6 @@ def device_name(device=None) -> str:
     """
     gpu = bool(tf.config.list_physical_devices("GPU"))
     return "/GPU:0" if many.select_device(device, gpu, "TensorFlow") == "gpu" else "/CPU:0"
-
-
-def _model(model):
-    """Return ``(spec, initial weights or None)`` of a model made by :func:`lrlab.tf.mlp` or an MLPSpec."""
-    if isinstance(model, training.MLPSpec):
-        return training.check_mlp(model.sizes, model.activation, model.output_activation, model.dtype), None
-    from lrlab import tf as ltf
-
-    return ltf._spec(model), ltf.weights(model)
 
 
 def _losses(loss, output):
@@ -107,7 +100,7 @@ def _per_model(name, values, dtype):
     return tf.cast(tf.constant(np.asarray(values, np.float32 if name in _VIA_FLOAT32 else np.float64)), dtype)
 
 
-#: compiled trainers kept for reuse, most recent last (see :func:`_trainer`)
+#: compiled trainers kept for reuse, most recent last (see :func:`trainer`)
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 8
 
@@ -119,7 +112,7 @@ def _signature(plan: many.ManyPlan, device: str) -> tuple:
             bool(np.any(plan.hyper.get("weight_decay", 0.0))))
 
 
-def _trainer(plan: many.ManyPlan, device: str) -> "_Trainer":
+def trainer(plan: many.ManyPlan, device: str) -> "_Trainer":
     """Return a trainer loaded with ``plan``: a cached one with the same graph (no retracing), else a new one.
 
     Tracing the compiled epoch costs about as much as 10–20 epochs of a small
@@ -129,12 +122,12 @@ def _trainer(plan: many.ManyPlan, device: str) -> "_Trainer":
     trainer's start.
     """
     key = _signature(plan, device)
-    trainer = _CACHE.pop(key, None) or _Trainer(plan, device)
-    _CACHE[key] = trainer
+    found = _CACHE.pop(key, None) or _Trainer(plan, device)
+    _CACHE[key] = found
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
-    trainer.load(plan)
-    return trainer
+    found.load(plan)
+    return found
 
 
 class _Trainer:
@@ -267,38 +260,3 @@ class _Trainer:
             mask = tf.reshape(tf.constant(keep), [-1] + [1] * (len(variable.shape) - 1))
             variable.assign(tf.where(mask, variable, tf.zeros_like(variable)))
 
-
-def fit_many(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, configs, schedule_unit="step",
-             seed=0, metric=None, device=None):
-    """Return the history of M models trained together, one row per model and epoch (E000-5, C000-1).
-
-    ``model`` is a model made by :func:`lrlab.tf.mlp` (it stays untouched; every
-    configuration without ``init_seed`` starts from its weights) or an
-    :class:`lrlab.training.MLPSpec` (those start from ``initial_weights(spec,
-    0)``). ``configs`` lists one dict per model (or a DataFrame, one row per
-    model; :func:`lrlab.many.grid` makes a grid) setting any of
-    :data:`lrlab.many.CONFIG_KEYS`: ``lr`` (a float or an lrlab schedule), the
-    optimizer's hyperparameters and ``init_seed``; what a configuration leaves
-    out comes from ``optimizer`` — a name (``"sgd"``, ``"momentum"``,
-    ``"nesterov"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``) with lrlab's
-    defaults, or :func:`lrlab.tf.optimizer` ``(name, lr, ...)``. The other
-    arguments are :func:`lrlab.tf.fit`'s, shared by all models: the same data,
-    batches and batch order (``seed``), epochs and schedule unit. ``device``:
-    ``None`` (the GPU if TensorFlow sees one), ``"cpu"`` or ``"gpu"``.
-
-    Model m's rows equal what ``fit`` returns for its configuration alone, up to
-    float rounding; columns: ``model``, one per configuration key other than
-    ``lr`` (and ``schedule``, the repr of each schedule, when there is one),
-    then ``fit``'s: ``epoch``, ``lr``, ``loss``, the metric, ``val_loss``,
-    ``val_<metric>``, ``status``. ``lr`` is the float64 reference LR of the
-    epoch's last update (for a float LR, the LR itself). A model whose loss
-    diverges (:func:`lrlab.training.is_diverged`: NaN, infinite or above 10x its
-    initial loss) has ``status == "diverged"`` on that epoch and no later rows;
-    the others train on. ``attrs["configs"]`` holds the models' configurations,
-    ``attrs["initial_loss"]`` their initial losses.
-    """
-    spec, weights = _model(model)
-    name = device_name(device)
-    plan = many.check_many(spec, weights, optimizer, train, val, loss=loss, metric=metric, epochs=epochs,
-                           batch_size=batch_size, configs=configs, schedule_unit=schedule_unit, seed=seed)
-    return many.run_many(_trainer(plan, name), plan)

@@ -1,6 +1,8 @@
-"""``fit_many`` for PyTorch: M copies of an MLP trained together; :mod:`lrlab.tf_many` mirrors it.
+"""``fit_many``'s trainer for PyTorch: M copies of an MLP trained together (``lrlab._tf_many`` mirrors it).
 
-Exported as ``lrlab.torch.fit_many``. The M models' weights live in one
+:meth:`lrlab.backend.Backend.fit_many` (``lrlab.torch.fit_many``) checks the call
+and runs the epoch loop of :func:`lrlab.many.run_many`; this module holds the
+trainer that loop drives (:func:`trainer`) and :func:`device_name`. The M models' weights live in one
 ``(M, P)`` tensor (P weights per model), each layer's kernel ``(M, in, out)``
 and bias ``(M, out)`` a view of it, and so do the gradients and the optimizer
 state: a batch goes through all models with batched matrix products
@@ -44,9 +46,9 @@ torch = configure_torch()
 import numpy as np  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from lrlab import many, training  # noqa: E402
+from lrlab import many  # noqa: E402
 
-__all__ = ["device_name", "fit_many"]
+__all__ = ["device_name", "trainer"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _SLOTS = {"sgd": (), "momentum": ("b",), "nesterov": ("b",), "adam": ("m", "v"), "adamw": ("m", "v"),
@@ -60,15 +62,6 @@ def device_name(device=None) -> str:
     :func:`lrlab.many.select_device` for the allowed values.
     """
     return "cuda" if many.select_device(device, torch.cuda.is_available(), "PyTorch") == "gpu" else "cpu"
-
-
-def _model(model):
-    """Return ``(spec, initial weights or None)`` of a model made by :func:`lrlab.torch.mlp` or an MLPSpec."""
-    if isinstance(model, training.MLPSpec):
-        return training.check_mlp(model.sizes, model.activation, model.output_activation, model.dtype), None
-    from lrlab import torch as lpt
-
-    return lpt._spec(model), lpt.weights(model)
 
 
 # ----------------------------------------------------------------------------------------
@@ -331,37 +324,7 @@ class _Trainer:
         self._views()
 
 
-def fit_many(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, configs, schedule_unit="step",
-             seed=0, metric=None, device=None):
-    """Return the history of M models trained together, one row per model and epoch (E000-5, C000-1).
 
-    ``model`` is a model made by :func:`lrlab.torch.mlp` (it stays untouched; every
-    configuration without ``init_seed`` starts from its weights) or an
-    :class:`lrlab.training.MLPSpec` (those start from ``initial_weights(spec,
-    0)``). ``configs`` lists one dict per model (or a DataFrame, one row per
-    model; :func:`lrlab.many.grid` makes a grid) setting any of
-    :data:`lrlab.many.CONFIG_KEYS`: ``lr`` (a float or an lrlab schedule), the
-    optimizer's hyperparameters and ``init_seed``; what a configuration leaves
-    out comes from ``optimizer`` — a name (``"sgd"``, ``"momentum"``,
-    ``"nesterov"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``) with lrlab's
-    defaults, or :func:`lrlab.torch.optimizer` ``(name, lr, ...)``. The other
-    arguments are :func:`lrlab.torch.fit`'s, shared by all models: the same data,
-    batches and batch order (``seed``), epochs and schedule unit. ``device``:
-    ``None`` (CUDA if torch sees it), ``"cpu"`` or ``"gpu"``.
-
-    Model m's rows equal what ``fit`` returns for its configuration alone, up to
-    float rounding; columns: ``model``, one per configuration key other than
-    ``lr`` (and ``schedule``, the repr of each schedule, when there is one),
-    then ``fit``'s: ``epoch``, ``lr``, ``loss``, the metric, ``val_loss``,
-    ``val_<metric>``, ``status``. ``lr`` is the float64 reference LR of the
-    epoch's last update (for a float LR, the LR itself). A model whose loss
-    diverges (:func:`lrlab.training.is_diverged`: NaN, infinite or above 10x its
-    initial loss) has ``status == "diverged"`` on that epoch and no later rows;
-    the others train on. ``attrs["configs"]`` holds the models' configurations,
-    ``attrs["initial_loss"]`` their initial losses.
-    """
-    spec, weights = _model(model)
-    name = device_name(device)
-    plan = many.check_many(spec, weights, optimizer, train, val, loss=loss, metric=metric, epochs=epochs,
-                           batch_size=batch_size, configs=configs, schedule_unit=schedule_unit, seed=seed)
-    return many.run_many(_Trainer(plan, name), plan)
+def trainer(plan: many.ManyPlan, device: str) -> _Trainer:
+    """Return a trainer of the M models of ``plan`` on ``device`` (``"cpu"`` or ``"cuda"``)."""
+    return _Trainer(plan, device)

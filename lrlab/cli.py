@@ -221,7 +221,7 @@ def _values(pairs, single: bool) -> dict[str, list[str]]:
 
 def _file_values(args, declared) -> dict[str, list[str]]:
     """Return the values of the -f files, later files winning, after checking that the notebook declares each name."""
-    from lrlab.parameters_cell import read_parameters_file
+    from lrlab._parameters_cell import read_parameters_file
     from lrlab.params import ParameterError
 
     values: dict[str, list[str]] = {}
@@ -271,7 +271,7 @@ def _forget(jobs) -> None:
 
 def _run_or_sweep(args, single: bool) -> int:
     from lrlab import sweep
-    from lrlab.parameters_cell import declared_parameters, parse_values
+    from lrlab._parameters_cell import declared_parameters, parse_values
     from lrlab.params import ParameterError
 
     declared = declared_parameters(args.notebook)
@@ -317,7 +317,7 @@ def _book(args) -> int:
 
 
 def _params(args) -> int:
-    from lrlab.parameters_cell import declared_parameters
+    from lrlab._parameters_cell import declared_parameters
 
     declared = declared_parameters(args.notebook)
     if not declared:
@@ -336,7 +336,7 @@ def _params(args) -> int:
 def _collect(args) -> int:
     from lrlab.notebooks import write_atomically
     from lrlab.sweep import TIMED_OUT
-    from lrlab.sweep_results import collect_runs, records_csv, summary_figure
+    from lrlab._sweep_results import collect_runs, records_csv, summary_figure
 
     folder = Path(args.folder)
     frame = collect_runs(folder)

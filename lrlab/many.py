@@ -1,8 +1,8 @@
 """Many models at once: what the batched trainers of ``fit_many`` share, free of any framework.
 
 A learning-rate grid trains the same small model dozens of times. ``fit_many``
-(:mod:`lrlab.tf_many`, :mod:`lrlab.torch_many`, exported as
-``lrlab.tf.fit_many`` and ``lrlab.torch.fit_many``) trains M copies together,
+(:meth:`lrlab.backend.Backend.fit_many`, ``lrlab.tf.fit_many`` and
+``lrlab.torch.fit_many``) trains M copies together,
 as one batched computation over stacked weights with a leading model axis.
 This module decides *what* the M models are and what the result looks like;
 the backends only make the framework calls:

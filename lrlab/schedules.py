@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrlab import schedule_twins as twins
+from lrlab import _schedule_twins as twins
 from lrlab.params import ParameterError, check_bool, check_choice, check_int, check_number
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 Every execution is one :func:`papermill.execute_notebook` call. The calls run on
 a :class:`concurrent.futures.ProcessPoolExecutor` (the default) or on a Dask
-cluster through ``dask.distributed.Client.get_executor()`` (:mod:`lrlab.executors`); both hand back
+cluster through ``dask.distributed.Client.get_executor()`` (``lrlab._executors``); both hand back
 :class:`concurrent.futures.Future` objects, so :func:`execute` has one code path.
 
 Run folders (``lrlab run`` / ``lrlab sweep``)::
@@ -46,7 +46,7 @@ success the partial file is stripped of volatile metadata
 failure it is deleted and the committed notebook stays as it was.
 
 Parameters are checked before anything runs, against papermill's inspection of the
-notebook's ``parameters`` cell (:mod:`lrlab.parameters_cell`).
+notebook's ``parameters`` cell (``lrlab._parameters_cell``).
 Ctrl-C stops the workers at once; their runs stay unfinished and the same command resumes.
 """
 
@@ -65,8 +65,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from lrlab.executors import dask_executor, local_executor
-from lrlab.parameters_cell import declared_parameters, parse_values
+from lrlab._executors import dask_executor, local_executor
+from lrlab._parameters_cell import declared_parameters, parse_values
 from lrlab.params import ParameterError
 
 __all__ = [

@@ -1,18 +1,43 @@
-"""The TensorFlow 2 / Keras 3 training backend; :mod:`lrlab.torch` mirrors it name for name.
+"""The TensorFlow 2 / Keras 3 training backend: :class:`lrlab.backend.Backend` in Keras calls.
 
 Importing this module configures TensorFlow first (quiet logs, deterministic
-ops, one thread: :func:`lrlab.determinism.configure_tensorflow`). What the two
-backends share — the layer spec and the numpy initial weights, lrlab's
-optimizer defaults, the batch order, the epoch loop, the history table, the
-callbacks — lives in :mod:`lrlab.training` and :mod:`lrlab.callbacks`; this
-module only makes the Keras calls:
+ops, one thread: :func:`lrlab.determinism.configure_tensorflow`). The functions
+are the bound methods of one backend object, ``BACKEND``; their signatures and
+docstrings are the contract's (:mod:`lrlab.backend`), the same in
+:mod:`lrlab.torch`. What the two backends share — the layer spec and the numpy
+initial weights, lrlab's optimizer defaults, the batch order, the epoch loop,
+the history table, the callbacks, ``fit``, ``lr_range_test`` and ``fit_many``
+themselves — lives in :mod:`lrlab.backend`, :mod:`lrlab.training` and
+:mod:`lrlab.callbacks`; this module only makes the Keras calls:
 
-* :func:`mlp` — a ``keras.Sequential`` of ``Dense`` layers and a final
+* ``mlp`` — a ``keras.Sequential`` of ``Dense`` layers and a final
   ``Activation`` layer, loaded with weights drawn once in numpy;
-* :func:`optimizer` / :func:`fit` — native ``keras.optimizers`` and
-  ``keras.optimizers.schedules``, driven by one compiled ``tf.function`` per
-  epoch (a ``tf.while_loop`` over the batches: no per-step Python);
-* :func:`descend` — E000-1/E004-1/E004-4 on one float32 weight.
+* ``fit`` — native ``keras.optimizers`` and ``keras.optimizers.schedules``,
+  driven by one compiled ``tf.function`` per epoch (a ``tf.while_loop`` over
+  the batches: no per-step Python); a last partial batch is kept, as Keras does;
+  ``schedule_unit="epoch"`` evaluates the schedule at ``step // steps_per_epoch``;
+* ``fit_many`` — M models as stacked variables in one compiled epoch
+  (``lrlab._tf_many``);
+* ``descend`` — E000-1/E004-1/E004-4 on one float32 weight.
+
+How ``optimizer(name, lr, ...)`` maps onto Keras's classes (lrlab's defaults,
+:data:`lrlab.training.OPTIMIZERS`, are the same in both backends):
+
+============ ====================================================================
+``sgd``      ``SGD(lr, weight_decay=wd)``: decoupled ``w −= η·wd·w`` (equals
+             torch's L2 form without momentum)
+``momentum`` ``SGD(lr, momentum=μ)``: ``v ← μv − η g; w ← w + v``. torch keeps
+             ``b ← μb + g; w ← w − η b``: the same at constant η (v = −η b); under a
+             schedule Keras's velocity keeps the old LRs, torch's does not
+``nesterov`` ``SGD(lr, momentum=μ, nesterov=True)`` (same remark)
+``adam``     ``Adam(lr, beta_1, beta_2, epsilon)``: ε=1e-8 (Keras's own default is
+             1e-7). Keras adds ε to √v before bias correction, torch to √v̂ after,
+             so Keras's effective ε is ε/√(1−β₂ᵗ): 32ε at step 1, → ε
+``adamw``    ``AdamW(lr, weight_decay=0.01, ...)`` (Keras's default is 0.004):
+             decoupled ``w −= η·wd·w`` before the Adam step, as torch
+``rmsprop``  ``RMSprop(lr, rho=0.9, epsilon=ε²)``: Keras divides by √(v + ε'),
+             torch by √v + ε, so ε' = ε² makes both ≈ ε when v is tiny
+============ ====================================================================
 """
 
 from __future__ import annotations
@@ -21,140 +46,27 @@ from lrlab.determinism import configure_tensorflow
 
 tf = configure_tensorflow()
 
-import dataclasses  # noqa: E402
 import warnings  # noqa: E402
 
 import keras  # noqa: E402  (after the environment above is set)
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
-from lrlab import range_test, training  # noqa: E402
+from lrlab import _tf_many, training  # noqa: E402
+from lrlab.backend import Backend  # noqa: E402
 from lrlab.callbacks import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau  # noqa: E402
-from lrlab.tf_many import fit_many  # noqa: E402  (M models at once)
 
-__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "evaluate", "fit", "fit_many",
-           "load_model", "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
-
-FRAMEWORK = "tf"
+__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "device_name", "evaluate", "fit",
+           "fit_many", "load_model", "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
 
 
 # ----------------------------------------------------------------------------------------
-# descend: one weight, native SGD
+# learning rates and optimizers
 # ----------------------------------------------------------------------------------------
 def _keras_lr(lr):
     """Return what Keras takes as ``learning_rate`` for a float or an lrlab schedule."""
     return lr.to_keras() if training.is_schedule(lr) else float(lr)
 
-
-def descend(loss, w0, lr, steps):
-    """Return one row per update of plain gradient descent on one float32 weight (Keras SGD).
-
-    Update k is ``w ← w − η_k·dL/dw`` (E000-1, E004-1), made by
-    ``keras.optimizers.SGD`` with ``η`` a float or an lrlab schedule (E004-4).
-    Columns: ``step`` (k), ``lr_used`` (η_k, the LR update k used), ``lr_next``
-    (what ``optimizer.learning_rate`` reports after the update, i.e. η_{k+1}:
-    what TF1 printed), ``loss`` (L at the new weight) and ``w`` (the new
-    weight), all float32.
-    """
-    loss, w0, lr, steps = training.check_descend(loss, w0, lr, steps)
-    optimizer = keras.optimizers.SGD(learning_rate=_keras_lr(lr))
-    w = tf.Variable(np.float32(w0), dtype=tf.float32)
-    rows = []
-    for k in range(steps):
-        lr_used = optimizer.learning_rate.numpy()
-        with tf.GradientTape() as tape:
-            value = loss(w)
-        optimizer.apply_gradients([(tape.gradient(value, w), w)])
-        rows.append((k, lr_used, optimizer.learning_rate.numpy(), loss(w).numpy(), w.numpy()))
-    return training.descend_table(rows)
-
-
-# ----------------------------------------------------------------------------------------
-# models
-# ----------------------------------------------------------------------------------------
-def mlp(layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None, dtype="float64"):
-    """Return a ``keras.Sequential`` MLP whose initial weights were drawn in numpy (E001-1/2/3).
-
-    ``layers`` lists widths from input to output: ``mlp((20, 64, 32, 1))`` is
-    the seed-001 network, ``Dense(64, relu) → Dense(32, relu) → Dense(1)`` then
-    ``Activation(sigmoid)``. The output activation is its own layer so that
-    ``fit`` computes the cross-entropies from the logits. The weights are
-    :func:`lrlab.training.initial_weights` (``seed``) or the given
-    ``[(kernel (in, out), bias), ...]``: identical to :func:`lrlab.torch.mlp`'s.
-    """
-    spec = training.check_mlp(layers, activation, output_activation, dtype)
-    hidden = [keras.layers.Dense(width, activation=spec.activation, dtype=spec.dtype)
-              for width in spec.sizes[1:-1]]
-    model = keras.Sequential([keras.Input((spec.sizes[0],), dtype=spec.dtype), *hidden,
-                              keras.layers.Dense(spec.sizes[-1], dtype=spec.dtype),
-                              keras.layers.Activation(spec.output_activation, dtype=spec.dtype)])
-    set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
-    return model
-
-
-def _spec(model) -> training.MLPSpec:
-    """Return the :class:`~lrlab.training.MLPSpec` of a model made by :func:`mlp`."""
-    layers = getattr(model, "layers", None)
-    if not isinstance(model, keras.Sequential) or len(layers) < 2 \
-            or not isinstance(layers[-1], keras.layers.Activation) \
-            or not all(isinstance(layer, keras.layers.Dense) for layer in layers[:-1]):
-        raise training.ParameterError(f"model = {model!r} is not allowed; expected a model made by lrlab.tf.mlp")
-    dense = layers[:-1]
-    sizes = (int(dense[0].kernel.shape[0]),) + tuple(int(layer.units) for layer in dense)
-    activation = dense[0].activation.__name__ if len(dense) > 1 else "relu"
-    return training.check_mlp(sizes, activation, layers[-1].activation.__name__, dense[0].kernel.dtype)
-
-
-def weights(model) -> list:
-    """Return the model's weights as numpy ``[(kernel (in, out), bias), ...]`` (copies)."""
-    _spec(model)
-    return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in model.layers[:-1]]
-
-
-def set_weights(model, weights) -> None:
-    """Load numpy ``[(kernel (in, out), bias), ...]`` into the model (checked against its layers)."""
-    for layer, (kernel, bias) in zip(model.layers[:-1], training.check_weights(_spec(model), weights)):
-        layer.kernel.assign(kernel)
-        layer.bias.assign(bias)
-
-
-def predict(model, x) -> np.ndarray:
-    """Return the model's outputs (after its output activation) for the rows of ``x``, as numpy."""
-    spec = _spec(model)
-    x, _ = training.check_data((x, np.zeros((len(x), spec.sizes[-1]))), "x", spec)
-    return np.asarray(model(x))
-
-
-def load_model(path):
-    """Return the model saved at ``path`` by :class:`ModelCheckpoint` (a ``.keras`` archive)."""
-    return keras.saving.load_model(path, compile=False)
-
-
-# ----------------------------------------------------------------------------------------
-# optimizers, losses, metrics
-# ----------------------------------------------------------------------------------------
-def optimizer(name, lr, **kw) -> training.OptimizerSpec:
-    """Return the optimizer ``name`` with learning rate ``lr`` (a float or an lrlab schedule).
-
-    lrlab's defaults are the same in both backends (:data:`lrlab.training.OPTIMIZERS`);
-    ``fit`` builds the native Keras optimizer:
-
-    ============ ====================================================================
-    ``sgd``      ``SGD(lr, weight_decay=wd)``: decoupled ``w −= η·wd·w`` (equals
-                 torch's L2 form without momentum)
-    ``momentum`` ``SGD(lr, momentum=μ)``: ``v ← μv − η g; w ← w + v``. torch keeps
-                 ``b ← μb + g; w ← w − η b``: the same at constant η (v = −η b); under a
-                 schedule Keras's velocity keeps the old LRs, torch's does not
-    ``nesterov`` ``SGD(lr, momentum=μ, nesterov=True)`` (same remark)
-    ``adam``     ``Adam(lr, beta_1, beta_2, epsilon)``: ε=1e-8 (Keras's own default is
-                 1e-7). Keras adds ε to √v before bias correction, torch to √v̂ after,
-                 so Keras's effective ε is ε/√(1−β₂ᵗ): 32ε at step 1, → ε
-    ``adamw``    ``AdamW(lr, weight_decay=0.01, ...)`` (Keras's default is 0.004):
-                 decoupled ``w −= η·wd·w`` before the Adam step, as torch
-    ``rmsprop``  ``RMSprop(lr, rho=0.9, epsilon=ε²)``: Keras divides by √(v + ε'),
-                 torch by √v + ε, so ε' = ε² makes both ≈ ε when v is tiny
-    ============ ====================================================================
-    """
-    return training.check_optimizer(name, lr, **kw)
 
 
 class _PerEpoch(keras.optimizers.schedules.LearningRateSchedule):
@@ -228,17 +140,9 @@ def _evaluator(model, loss, metric):
     return evaluate_all
 
 
-def evaluate(model, data, *, loss, metric=None) -> dict:
-    """Return ``{"loss": ..., metric: ...}`` of the model on ``data = (x, y)`` (e.g. the test set)."""
-    spec = _spec(model)
-    loss, metric = training.check_loss_metric(spec, loss, metric)
-    x, y = training.check_data(data, "data", spec)
-    value, measure = _evaluator(model, loss, metric)(tf.constant(x), tf.constant(y))
-    return {"loss": float(value), **({metric: float(measure)} if metric else {})}
-
 
 # ----------------------------------------------------------------------------------------
-# fit
+# fit's trainer
 # ----------------------------------------------------------------------------------------
 class _Trainer(training.TrainerBase):
     """Keras's side of ``fit``: the native optimizer and one compiled epoch (see :func:`fit`)."""
@@ -311,60 +215,89 @@ class _Trainer(training.TrainerBase):
         self.optimizer.learning_rate = value
 
 
-def fit(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, schedule_unit="step", callbacks=(),
-        seed=0, metric=None, shuffle=True):
-    """Return the training history (one row per epoch) of ``model`` trained on ``train = (x, y)``.
-
-    Each epoch visits the rows in the order of one seeded numpy permutation
-    (:func:`lrlab.training.epoch_orders`, the same in :func:`lrlab.torch.fit`),
-    cut into batches of ``batch_size`` (``None``: full batch; a last partial
-    batch is kept, as Keras does). The whole epoch runs as one compiled
-    ``tf.function``. ``optimizer`` comes from :func:`optimizer`; a schedule
-    counts optimizer updates (``schedule_unit="step"``, Keras's convention) or
-    epochs (``"epoch"``: every update of epoch e uses ``s(e)``, as torch's
-    per-epoch ``scheduler.step()``). ``loss`` is ``"binary_crossentropy"``,
-    ``"categorical_crossentropy"`` or ``"mse"``; ``metric`` ``"accuracy"`` or
-    ``"mae"`` (default: accuracy for the cross-entropies). ``callbacks``:
-    :class:`EarlyStopping`, :class:`ModelCheckpoint`, :class:`ReduceLROnPlateau`.
-
-    Columns: ``epoch``, ``lr`` (used by the epoch's last update), ``loss`` and
-    the metric (means over the epoch's batches, each before its update),
-    ``val_loss`` and ``val_<metric>`` (after the epoch; NaN without ``val``),
-    ``status`` (``"ok"``, or ``"diverged"`` on the epoch whose loss was NaN,
-    infinite or above 10x the initial loss — lrlab's one rule,
-    :func:`lrlab.training.is_diverged` — which ends the run). See
-    :func:`lrlab.training.run_epochs`.
-    """
-    spec = _spec(model)
-    plan = training.check_fit(spec, optimizer, train, val, loss=loss, metric=metric, epochs=epochs,
-                              batch_size=batch_size, schedule_unit=schedule_unit, callbacks=callbacks, seed=seed,
-                              shuffle=shuffle)
-    if plan.val is not None:
-        plan = dataclasses.replace(plan, val=tuple(tf.constant(a) for a in plan.val))
-    return training.run_epochs(_Trainer(model, spec, optimizer, plan), plan)
-
 
 # ----------------------------------------------------------------------------------------
-# the LR range test
+# the backend
 # ----------------------------------------------------------------------------------------
-def lr_range_test(model, train, val=None, *, optimizer="sgd", loss, start_lr=1e-7, end_lr=10.0, num_it=100,
-                  mode="exp", unit="step", batch_size=32, beta=0.98, stop_factor=4.0, seed=0, metric=None):
-    """Return the LR range test of ``model`` on ``train`` (a :class:`lrlab.range_test.RangeTest`); weights restored.
+class _TensorFlow(Backend):
+    """lrlab's contract (:class:`lrlab.backend.Backend`) in TensorFlow 2 / Keras 3 calls."""
 
-    The LR rises from ``start_lr`` to ``end_lr`` over ``num_it`` updates
-    (``unit="step"``, E002-1) or epochs (``unit="epoch"``, E004-2), exponentially
-    (``mode="exp"``) or linearly (C001-2), as a native schedule of the
-    ``optimizer`` (a name, or :func:`optimizer` whose LR the ramp replaces); the
-    loss of every iteration is smoothed (``beta``) and the test stops early
-    when the smoothed loss exceeds ``stop_factor`` times its minimum or is not
-    finite. Batches follow the same seeded order as :func:`lrlab.torch.lr_range_test`.
-    Defaults are fastai ``lr_find``'s; :mod:`lrlab.range_test` holds the rules,
-    the suggestions and where they differ from fastai.
-    """
-    spec = _spec(model)
-    fit_plan, plan = range_test.prepare(spec, train, val, optimizer=optimizer, loss=loss, metric=metric,
-                                        start_lr=start_lr, end_lr=end_lr, num_it=num_it, mode=mode, unit=unit,
-                                        batch_size=batch_size, beta=beta, stop_factor=stop_factor, seed=seed)
-    if fit_plan.val is not None:
-        fit_plan = dataclasses.replace(fit_plan, val=tuple(tf.constant(a) for a in fit_plan.val))
-    return range_test.run(_Trainer(model, spec, plan.optimizer, fit_plan), fit_plan, plan)
+    framework = "tf"
+
+    def descend(self, loss, w0, lr, steps) -> pd.DataFrame:
+        """Keras: ``keras.optimizers.SGD``; ``lr_next`` is ``optimizer.learning_rate`` after the update."""
+        loss, w0, lr, steps = training.check_descend(loss, w0, lr, steps)
+        optimizer = keras.optimizers.SGD(learning_rate=_keras_lr(lr))
+        w = tf.Variable(np.float32(w0), dtype=tf.float32)
+        rows = []
+        for k in range(steps):
+            lr_used = optimizer.learning_rate.numpy()
+            with tf.GradientTape() as tape:
+                value = loss(w)
+            optimizer.apply_gradients([(tape.gradient(value, w), w)])
+            rows.append((k, lr_used, optimizer.learning_rate.numpy(), loss(w).numpy(), w.numpy()))
+        return training.descend_table(rows)
+
+    def mlp(self, layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None,
+            dtype="float64"):
+        """Keras: a ``keras.Sequential`` of ``Dense`` layers, then an ``Activation`` layer."""
+        spec = training.check_mlp(layers, activation, output_activation, dtype)
+        hidden = [keras.layers.Dense(width, activation=spec.activation, dtype=spec.dtype)
+                  for width in spec.sizes[1:-1]]
+        model = keras.Sequential([keras.Input((spec.sizes[0],), dtype=spec.dtype), *hidden,
+                                  keras.layers.Dense(spec.sizes[-1], dtype=spec.dtype),
+                                  keras.layers.Activation(spec.output_activation, dtype=spec.dtype)])
+        self.set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
+        return model
+
+    def _spec(self, model) -> training.MLPSpec:
+        layers = getattr(model, "layers", None)
+        if not isinstance(model, keras.Sequential) or len(layers) < 2 \
+                or not isinstance(layers[-1], keras.layers.Activation) \
+                or not all(isinstance(layer, keras.layers.Dense) for layer in layers[:-1]):
+            raise training.ParameterError(f"model = {model!r} is not allowed; expected a model made by lrlab.tf.mlp")
+        dense = layers[:-1]
+        sizes = (int(dense[0].kernel.shape[0]),) + tuple(int(layer.units) for layer in dense)
+        activation = dense[0].activation.__name__ if len(dense) > 1 else "relu"
+        return training.check_mlp(sizes, activation, layers[-1].activation.__name__, dense[0].kernel.dtype)
+
+    def weights(self, model) -> list:
+        self._spec(model)
+        return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in model.layers[:-1]]
+
+    def set_weights(self, model, weights) -> None:
+        for layer, (kernel, bias) in zip(model.layers[:-1], training.check_weights(self._spec(model), weights)):
+            layer.kernel.assign(kernel)
+            layer.bias.assign(bias)
+
+    def predict(self, model, x) -> np.ndarray:
+        spec = self._spec(model)
+        x, _ = training.check_data((x, np.zeros((len(x), spec.sizes[-1]))), "x", spec)
+        return np.asarray(model(x))
+
+    def load_model(self, path):
+        """Keras: a ``.keras`` archive."""
+        return keras.saving.load_model(path, compile=False)
+
+    def device_name(self, device=None) -> str:
+        """TensorFlow: ``"/GPU:0"`` (when ``tf.config.list_physical_devices("GPU")`` lists one) or ``"/CPU:0"``."""
+        return _tf_many.device_name(device)
+
+    def _tensor(self, array):
+        return tf.constant(array)
+
+    def _evaluator(self, model, loss: str, metric):
+        return _evaluator(model, loss, metric)
+
+    def _trainer(self, model, spec, optimizer_spec, plan) -> training.TrainerBase:
+        return _Trainer(model, spec, optimizer_spec, plan)
+
+    def _many_trainer(self, plan, device: str):
+        return _tf_many.trainer(plan, device)
+
+
+#: the backend object whose bound methods are this module's functions
+BACKEND = _TensorFlow()
+FRAMEWORK = BACKEND.framework
+(descend, device_name, evaluate, fit, fit_many, load_model, lr_range_test, mlp, optimizer, predict, set_weights,
+ weights) = BACKEND.functions()  # in lrlab.backend.FUNCTIONS order (tests/test_backend_contract.py checks)

@@ -1,19 +1,48 @@
-"""The PyTorch training backend; :mod:`lrlab.tf` mirrors it name for name.
+"""The PyTorch training backend: :class:`lrlab.backend.Backend` in torch calls.
 
 Importing this module configures PyTorch first (deterministic algorithms, one
-thread: :func:`lrlab.determinism.configure_torch`). What the two backends
-share — the layer spec and the numpy initial weights, lrlab's optimizer
-defaults, the batch order, the epoch loop, the history table, the callbacks —
-lives in :mod:`lrlab.training` and :mod:`lrlab.callbacks`; this module only
-makes the torch calls (``import torch`` below is the real PyTorch: imports are
-absolute):
+thread: :func:`lrlab.determinism.configure_torch`). The functions are the bound
+methods of one backend object, ``BACKEND``; their signatures and docstrings are
+the contract's (:mod:`lrlab.backend`), the same in :mod:`lrlab.tf`. What the
+two backends share — the layer spec and the numpy initial weights, lrlab's
+optimizer defaults, the batch order, the epoch loop, the history table, the
+callbacks, ``fit``, ``lr_range_test`` and ``fit_many`` themselves — lives in
+:mod:`lrlab.backend`, :mod:`lrlab.training` and :mod:`lrlab.callbacks`; this
+module only makes the torch calls (``import torch`` below is the real PyTorch:
+imports are absolute):
 
-* :func:`mlp` — an ``nn.Sequential`` of ``Linear`` layers and activation
+* ``mlp`` — an ``nn.Sequential`` of ``Linear`` layers and activation
   modules, loaded with weights drawn once in numpy;
-* :func:`optimizer` / :func:`fit` — native ``torch.optim`` optimizers and
-  ``torch.optim.lr_scheduler`` schedulers, over batches pre-sliced as tensor
-  views (no DataLoader, no per-step ``.item()``);
-* :func:`descend` — E000-1/E004-1/E004-4 on one float32 weight.
+* ``fit`` — native ``torch.optim`` optimizers (``foreach=True``) and
+  ``torch.optim.lr_scheduler`` schedulers, over batches pre-sliced as views of
+  one gathered tensor per epoch (no DataLoader, no per-step ``.item()``: the
+  loss and metric are summed as tensors and read once per epoch); a schedule's
+  scheduler is stepped after every ``optimizer.step()``
+  (``schedule_unit="step"``) or once after each epoch (``"epoch"``);
+* ``fit_many`` — M models as one ``(M, P)`` tensor with a hand-written
+  backward pass (``lrlab._torch_many``);
+* ``descend`` — E000-1/E004-1/E004-4 on one float32 weight.
+
+How ``optimizer(name, lr, ...)`` maps onto torch's classes (lrlab's defaults,
+:data:`lrlab.training.OPTIMIZERS`, are the same in both backends):
+
+============ ====================================================================
+``sgd``      ``SGD(lr, weight_decay=wd)``: L2 ``g += wd·w``, which without
+             momentum is Keras's decoupled ``w −= η·wd·w``
+``momentum`` ``SGD(lr, momentum=μ)``: ``b ← μb + g; w ← w − η b``. Keras keeps
+             ``v ← μv − η g; w ← w + v``: the same at constant η (v = −η b); under a
+             schedule Keras's velocity keeps the old LRs, torch's does not
+``nesterov`` ``SGD(lr, momentum=μ, nesterov=True)`` (same remark)
+``adam``     ``Adam(lr, betas=(beta_1, beta_2), eps=epsilon)``, ε=1e-8 (torch's
+             default). torch adds ε to √v̂ (bias-corrected), Keras to √v, so
+             Keras's effective ε is ε/√(1−β₂ᵗ): 32ε at step 1, → ε. lrlab runs
+             Adam in Keras's form here too (a step pre-hook sets torch's ``eps``
+             to :func:`lrlab.training.adam_epsilon`)
+``adamw``    ``AdamW(lr, weight_decay=0.01, ...)`` (torch's default; Keras's is
+             0.004): decoupled ``w ← w(1 − η·wd)`` before the Adam step, as Keras
+``rmsprop``  ``RMSprop(lr, alpha=rho=0.9, eps=ε)`` (torch's default alpha is 0.99);
+             torch divides by √v + ε, Keras by √(v + ε²)
+============ ====================================================================
 """
 
 from __future__ import annotations
@@ -22,25 +51,22 @@ from lrlab.determinism import configure_torch
 
 torch = configure_torch()
 
-import dataclasses  # noqa: E402
-
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from lrlab import range_test, training  # noqa: E402
+from lrlab import _torch_many, training  # noqa: E402
+from lrlab.backend import Backend  # noqa: E402
 from lrlab.callbacks import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau  # noqa: E402
-from lrlab.torch_many import fit_many  # noqa: E402  (M models at once)
 from lrlab.params import ParameterError  # noqa: E402
 
-__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "evaluate", "fit", "fit_many",
-           "load_model", "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
-
-FRAMEWORK = "torch"
+__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "device_name", "evaluate", "fit",
+           "fit_many", "load_model", "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
 
 
 # ----------------------------------------------------------------------------------------
-# descend: one weight, native SGD
+# learning rates, optimizers, losses and metrics
 # ----------------------------------------------------------------------------------------
 def _scheduler(lr, optimizer):
     """Return the torch LR scheduler of an lrlab schedule, or None for a float LR."""
@@ -52,139 +78,10 @@ def _initial_lr(lr) -> float:
     return float(lr(0)) if training.is_schedule(lr) else float(lr)
 
 
-def descend(loss, w0, lr, steps):
-    """Return one row per update of plain gradient descent on one float32 weight (torch SGD).
-
-    Update k is ``w ← w − η_k·dL/dw`` (E000-1, E004-1), made by
-    ``torch.optim.SGD`` with ``η`` a float or an lrlab schedule (E004-4),
-    stepped as ``optimizer.step(); scheduler.step()``. Columns: ``step`` (k),
-    ``lr_used`` (η_k, the LR update k used), ``lr_next`` (what
-    ``scheduler.get_last_lr()[0]`` reports after the update, i.e. η_{k+1}:
-    what TF1 printed), ``loss`` (L at the new weight) and ``w`` (the new
-    weight), all float32.
-    """
-    loss, w0, lr, steps = training.check_descend(loss, w0, lr, steps)
-    w = torch.tensor(np.float32(w0), dtype=torch.float32, requires_grad=True)
-    optimizer = torch.optim.SGD([w], lr=_initial_lr(lr))
-    scheduler = _scheduler(lr, optimizer)
-    group = optimizer.param_groups[0]
-    rows = []
-    for k in range(steps):
-        lr_used = group["lr"]
-        optimizer.zero_grad(set_to_none=True)
-        loss(w).backward()
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        lr_next = scheduler.get_last_lr()[0] if scheduler is not None else group["lr"]
-        with torch.no_grad():
-            rows.append((k, lr_used, lr_next, loss(w).item(), w.item()))
-    return training.descend_table(rows)
-
-
-# ----------------------------------------------------------------------------------------
-# models
-# ----------------------------------------------------------------------------------------
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear": nn.Identity,
                 "softmax": lambda: nn.Softmax(dim=-1)}
 _NAMES = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Identity: "linear", nn.Softmax: "softmax"}
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def mlp(layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None, dtype="float64"):
-    """Return an ``nn.Sequential`` MLP whose initial weights were drawn in numpy (E001-1/2/3).
-
-    ``layers`` lists widths from input to output: ``mlp((20, 64, 32, 1))`` is
-    the seed-001 network, ``Linear(20, 64), ReLU, Linear(64, 32), ReLU,
-    Linear(32, 1), Sigmoid``. The output activation is its own module so that
-    ``fit`` computes the cross-entropies from the logits. The weights are
-    :func:`lrlab.training.initial_weights` (``seed``) or the given
-    ``[(kernel (in, out), bias), ...]``: identical to :func:`lrlab.tf.mlp`'s
-    (``Linear.weight`` holds the kernel's transpose). torch's own initializer
-    never runs, so torch's global random state is left alone.
-    """
-    spec = training.check_mlp(layers, activation, output_activation, dtype)
-    modules = []
-    for j, (fan_in, fan_out) in enumerate(spec.shapes):
-        modules.append(nn.utils.skip_init(nn.Linear, fan_in, fan_out, dtype=_DTYPES[spec.dtype]))
-        last = j == len(spec.shapes) - 1
-        modules.append(_ACTIVATIONS[spec.output_activation if last else spec.activation]())
-    model = nn.Sequential(*modules)
-    set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
-    return model
-
-
-def _spec(model) -> training.MLPSpec:
-    """Return the :class:`~lrlab.training.MLPSpec` of a model made by :func:`mlp`."""
-    modules = list(model) if isinstance(model, nn.Sequential) else []
-    linears, activations = modules[0::2], modules[1::2]
-    if len(modules) < 2 or len(modules) % 2 or not all(isinstance(m, nn.Linear) for m in linears) \
-            or not all(type(m) in _NAMES for m in activations):
-        raise ParameterError(f"model = {type(model).__name__} is not allowed; expected a model made by "
-                             "lrlab.torch.mlp")
-    sizes = (linears[0].in_features,) + tuple(m.out_features for m in linears)
-    activation = _NAMES[type(activations[0])] if len(linears) > 1 else "relu"
-    dtype = {v: k for k, v in _DTYPES.items()}[linears[0].weight.dtype]
-    return training.check_mlp(sizes, activation, _NAMES[type(activations[-1])], dtype)
-
-
-def weights(model) -> list:
-    """Return the model's weights as numpy ``[(kernel (in, out), bias), ...]`` (copies)."""
-    _spec(model)
-    return [(layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy()) for layer in model[0::2]]
-
-
-def set_weights(model, weights) -> None:
-    """Load numpy ``[(kernel (in, out), bias), ...]`` into the model (checked against its layers)."""
-    with torch.no_grad():
-        for layer, (kernel, bias) in zip(model[0::2], training.check_weights(_spec(model), weights)):
-            layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T)))
-            layer.bias.copy_(torch.from_numpy(bias))
-
-
-def predict(model, x) -> np.ndarray:
-    """Return the model's outputs (after its output activation) for the rows of ``x``, as numpy."""
-    spec = _spec(model)
-    x, _ = training.check_data((x, np.zeros((len(x), spec.sizes[-1]))), "x", spec)
-    with torch.no_grad():
-        return model(torch.from_numpy(x)).numpy()
-
-
-def load_model(path):
-    """Return the model saved at ``path`` by :class:`ModelCheckpoint` (a ``torch.save`` dictionary)."""
-    saved = torch.load(path, weights_only=True)
-    spec = saved["spec"]
-    model = mlp(spec["sizes"], spec["activation"], spec["output_activation"], dtype=spec["dtype"])
-    model.load_state_dict(saved["state_dict"])
-    return model
-
-
-# ----------------------------------------------------------------------------------------
-# optimizers, losses, metrics
-# ----------------------------------------------------------------------------------------
-def optimizer(name, lr, **kw) -> training.OptimizerSpec:
-    """Return the optimizer ``name`` with learning rate ``lr`` (a float or an lrlab schedule).
-
-    lrlab's defaults are the same in both backends (:data:`lrlab.training.OPTIMIZERS`);
-    ``fit`` builds the native torch optimizer (``foreach=True``):
-
-    ============ ====================================================================
-    ``sgd``      ``SGD(lr, weight_decay=wd)``: L2 ``g += wd·w``, which without
-                 momentum is Keras's decoupled ``w −= η·wd·w``
-    ``momentum`` ``SGD(lr, momentum=μ)``: ``b ← μb + g; w ← w − η b``. Keras keeps
-                 ``v ← μv − η g; w ← w + v``: the same at constant η (v = −η b); under a
-                 schedule Keras's velocity keeps the old LRs, torch's does not
-    ``nesterov`` ``SGD(lr, momentum=μ, nesterov=True)`` (same remark)
-    ``adam``     ``Adam(lr, betas=(beta_1, beta_2), eps=epsilon)``, ε=1e-8 (torch's
-                 default). torch adds ε to √v̂ (bias-corrected), Keras to √v, so
-                 Keras's effective ε is ε/√(1−β₂ᵗ): 32ε at step 1, → ε
-    ``adamw``    ``AdamW(lr, weight_decay=0.01, ...)`` (torch's default; Keras's is
-                 0.004): decoupled ``w ← w(1 − η·wd)`` before the Adam step, as Keras
-    ``rmsprop``  ``RMSprop(lr, alpha=rho=0.9, eps=ε)`` (torch's default alpha is 0.99);
-                 torch divides by √v + ε, Keras by √(v + ε²)
-    ============ ====================================================================
-    """
-    return training.check_optimizer(name, lr, **kw)
 
 
 def _native_optimizer(spec: training.OptimizerSpec, params):
@@ -251,17 +148,9 @@ def _evaluator(model, loss, metric):
     return evaluate_all
 
 
-def evaluate(model, data, *, loss, metric=None) -> dict:
-    """Return ``{"loss": ..., metric: ...}`` of the model on ``data = (x, y)`` (e.g. the test set)."""
-    spec = _spec(model)
-    loss, metric = training.check_loss_metric(spec, loss, metric)
-    x, y = training.check_data(data, "data", spec)
-    value, measure = _evaluator(model, loss, metric)(torch.from_numpy(x), torch.from_numpy(y))
-    return {"loss": float(value), **({metric: float(measure)} if metric else {})}
-
 
 # ----------------------------------------------------------------------------------------
-# fit
+# fit's trainer
 # ----------------------------------------------------------------------------------------
 class _Trainer(training.TrainerBase):
     """torch's side of ``fit``: the native optimizer and scheduler, one Python loop per epoch (see :func:`fit`)."""
@@ -339,61 +228,106 @@ class _Trainer(training.TrainerBase):
             group["lr"] = value
 
 
-def fit(model, train, val=None, *, optimizer, loss, epochs, batch_size=32, schedule_unit="step", callbacks=(),
-        seed=0, metric=None, shuffle=True):
-    """Return the training history (one row per epoch) of ``model`` trained on ``train = (x, y)``.
-
-    Each epoch visits the rows in the order of one seeded numpy permutation
-    (:func:`lrlab.training.epoch_orders`, the same in :func:`lrlab.tf.fit`),
-    cut into batches of ``batch_size`` (``None``: full batch; a last partial
-    batch is kept). The batches are views of one gathered tensor per epoch; the
-    loss and metric are summed as tensors and read once per epoch.
-    ``optimizer`` comes from :func:`optimizer`; a schedule's native scheduler
-    is stepped after every ``optimizer.step()`` (``schedule_unit="step"``) or
-    once after each epoch (``"epoch"``: every update of epoch e uses ``s(e)``).
-    ``loss`` is ``"binary_crossentropy"``, ``"categorical_crossentropy"`` or
-    ``"mse"``; ``metric`` ``"accuracy"`` or ``"mae"`` (default: accuracy for the
-    cross-entropies). ``callbacks``: :class:`EarlyStopping`,
-    :class:`ModelCheckpoint`, :class:`ReduceLROnPlateau`.
-
-    Columns: ``epoch``, ``lr`` (used by the epoch's last update), ``loss`` and
-    the metric (means over the epoch's batches, each before its update),
-    ``val_loss`` and ``val_<metric>`` (after the epoch; NaN without ``val``),
-    ``status`` (``"ok"``, or ``"diverged"`` on the epoch whose loss was NaN,
-    infinite or above 10x the initial loss — lrlab's one rule,
-    :func:`lrlab.training.is_diverged` — which ends the run). See
-    :func:`lrlab.training.run_epochs`.
-    """
-    spec = _spec(model)
-    plan = training.check_fit(spec, optimizer, train, val, loss=loss, metric=metric, epochs=epochs,
-                              batch_size=batch_size, schedule_unit=schedule_unit, callbacks=callbacks, seed=seed,
-                              shuffle=shuffle)
-    if plan.val is not None:
-        plan = dataclasses.replace(plan, val=tuple(torch.from_numpy(a) for a in plan.val))
-    return training.run_epochs(_Trainer(model, spec, optimizer, plan), plan)
-
-
 # ----------------------------------------------------------------------------------------
-# the LR range test
+# the backend
 # ----------------------------------------------------------------------------------------
-def lr_range_test(model, train, val=None, *, optimizer="sgd", loss, start_lr=1e-7, end_lr=10.0, num_it=100,
-                  mode="exp", unit="step", batch_size=32, beta=0.98, stop_factor=4.0, seed=0, metric=None):
-    """Return the LR range test of ``model`` on ``train`` (a :class:`lrlab.range_test.RangeTest`); weights restored.
+class _Torch(Backend):
+    """lrlab's contract (:class:`lrlab.backend.Backend`) in PyTorch calls."""
 
-    The LR rises from ``start_lr`` to ``end_lr`` over ``num_it`` updates
-    (``unit="step"``, E002-1) or epochs (``unit="epoch"``, E004-2), exponentially
-    (``mode="exp"``) or linearly (C001-2), as a native schedule of the
-    ``optimizer`` (a name, or :func:`optimizer` whose LR the ramp replaces); the
-    loss of every iteration is smoothed (``beta``) and the test stops early
-    when the smoothed loss exceeds ``stop_factor`` times its minimum or is not
-    finite. Batches follow the same seeded order as :func:`lrlab.tf.lr_range_test`.
-    Defaults are fastai ``lr_find``'s; :mod:`lrlab.range_test` holds the rules,
-    the suggestions and where they differ from fastai.
-    """
-    spec = _spec(model)
-    fit_plan, plan = range_test.prepare(spec, train, val, optimizer=optimizer, loss=loss, metric=metric,
-                                        start_lr=start_lr, end_lr=end_lr, num_it=num_it, mode=mode, unit=unit,
-                                        batch_size=batch_size, beta=beta, stop_factor=stop_factor, seed=seed)
-    if fit_plan.val is not None:
-        fit_plan = dataclasses.replace(fit_plan, val=tuple(torch.from_numpy(a) for a in fit_plan.val))
-    return range_test.run(_Trainer(model, spec, plan.optimizer, fit_plan), fit_plan, plan)
+    framework = "torch"
+
+    def descend(self, loss, w0, lr, steps) -> pd.DataFrame:
+        """torch: ``torch.optim.SGD`` stepped as ``optimizer.step(); scheduler.step()``; ``lr_next`` is
+        ``scheduler.get_last_lr()[0]`` after the update."""
+        loss, w0, lr, steps = training.check_descend(loss, w0, lr, steps)
+        w = torch.tensor(np.float32(w0), dtype=torch.float32, requires_grad=True)
+        optimizer = torch.optim.SGD([w], lr=_initial_lr(lr))
+        scheduler = _scheduler(lr, optimizer)
+        group = optimizer.param_groups[0]
+        rows = []
+        for k in range(steps):
+            lr_used = group["lr"]
+            optimizer.zero_grad(set_to_none=True)
+            loss(w).backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            lr_next = scheduler.get_last_lr()[0] if scheduler is not None else group["lr"]
+            with torch.no_grad():
+                rows.append((k, lr_used, lr_next, loss(w).item(), w.item()))
+        return training.descend_table(rows)
+
+    def mlp(self, layers, activation="relu", output_activation="sigmoid", *, seed=0, weights=None,
+            dtype="float64"):
+        """torch: an ``nn.Sequential`` of ``Linear`` layers and activation modules (``Linear.weight`` holds
+        the kernel's transpose). torch's own initializer never runs, so torch's global random state is left
+        alone."""
+        spec = training.check_mlp(layers, activation, output_activation, dtype)
+        modules = []
+        for j, (fan_in, fan_out) in enumerate(spec.shapes):
+            modules.append(nn.utils.skip_init(nn.Linear, fan_in, fan_out, dtype=_DTYPES[spec.dtype]))
+            last = j == len(spec.shapes) - 1
+            modules.append(_ACTIVATIONS[spec.output_activation if last else spec.activation]())
+        model = nn.Sequential(*modules)
+        self.set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
+        return model
+
+    def _spec(self, model) -> training.MLPSpec:
+        modules = list(model) if isinstance(model, nn.Sequential) else []
+        linears, activations = modules[0::2], modules[1::2]
+        if len(modules) < 2 or len(modules) % 2 or not all(isinstance(m, nn.Linear) for m in linears) \
+                or not all(type(m) in _NAMES for m in activations):
+            raise ParameterError(f"model = {type(model).__name__} is not allowed; expected a model made by "
+                                 "lrlab.torch.mlp")
+        sizes = (linears[0].in_features,) + tuple(m.out_features for m in linears)
+        activation = _NAMES[type(activations[0])] if len(linears) > 1 else "relu"
+        dtype = {v: k for k, v in _DTYPES.items()}[linears[0].weight.dtype]
+        return training.check_mlp(sizes, activation, _NAMES[type(activations[-1])], dtype)
+
+    def weights(self, model) -> list:
+        self._spec(model)
+        return [(layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy())
+                for layer in model[0::2]]
+
+    def set_weights(self, model, weights) -> None:
+        with torch.no_grad():
+            for layer, (kernel, bias) in zip(model[0::2], training.check_weights(self._spec(model), weights)):
+                layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T)))
+                layer.bias.copy_(torch.from_numpy(bias))
+
+    def predict(self, model, x) -> np.ndarray:
+        spec = self._spec(model)
+        x, _ = training.check_data((x, np.zeros((len(x), spec.sizes[-1]))), "x", spec)
+        with torch.no_grad():
+            return model(torch.from_numpy(x)).numpy()
+
+    def load_model(self, path):
+        """torch: a ``torch.save`` dictionary of the layer spec and the ``state_dict``."""
+        saved = torch.load(path, weights_only=True)
+        spec = saved["spec"]
+        model = self.mlp(spec["sizes"], spec["activation"], spec["output_activation"], dtype=spec["dtype"])
+        model.load_state_dict(saved["state_dict"])
+        return model
+
+    def device_name(self, device=None) -> str:
+        """torch: ``"cuda"`` (when ``torch.cuda.is_available()``) or ``"cpu"``."""
+        return _torch_many.device_name(device)
+
+    def _tensor(self, array):
+        return torch.from_numpy(array)
+
+    def _evaluator(self, model, loss: str, metric):
+        return _evaluator(model, loss, metric)
+
+    def _trainer(self, model, spec, optimizer_spec, plan) -> training.TrainerBase:
+        return _Trainer(model, spec, optimizer_spec, plan)
+
+    def _many_trainer(self, plan, device: str):
+        return _torch_many.trainer(plan, device)
+
+
+#: the backend object whose bound methods are this module's functions
+BACKEND = _Torch()
+FRAMEWORK = BACKEND.framework
+(descend, device_name, evaluate, fit, fit_many, load_model, lr_range_test, mlp, optimizer, predict, set_weights,
+ weights) = BACKEND.functions()  # in lrlab.backend.FUNCTIONS order (tests/test_backend_contract.py checks)

@@ -235,7 +235,7 @@ def test_book_rejects_a_name_no_notebook_declares_and_a_wrong_type(tmp_path, cap
 def test_the_summary_figure_plots_numeric_fields_of_dict_records(tmp_path):
     import pandas as pd
 
-    from lrlab.sweep_results import records_csv, summary_figure
+    from lrlab._sweep_results import records_csv, summary_figure
 
     frame = pd.DataFrame({
         "notebook": ["nb"] * 3, "run": ["nb/lr=0.1", "nb/lr=0.2", "nb/lr=0.2"], "lr": [0.1, 0.2, 0.2],

@@ -1,4 +1,4 @@
-"""fit_many: M models trained together equal M separate fit calls (lrlab.many, lrlab.tf_many, lrlab.torch_many).
+"""fit_many: M models trained together equal M separate fit calls (lrlab.many, lrlab.backend, lrlab._tf_many, lrlab._torch_many).
 
 Tolerances, on losses, metrics and LRs of every epoch (absolute; the losses are ~0.3–0.7):
 
@@ -169,9 +169,9 @@ def test_a_diverging_model_is_masked_and_the_others_train_on(backend, linear, ca
 
 
 def test_tf_reuses_its_compiled_trainer_without_carrying_state(linear):
-    """lrlab.tf_many keeps compiled trainers by graph signature; a reused one starts exactly like a new one."""
+    """lrlab._tf_many keeps compiled trainers by graph signature; a reused one starts exactly like a new one."""
+    from lrlab import _tf_many as tf_many
     from lrlab import tf as ltf
-    from lrlab import tf_many
 
     tf_many._CACHE.clear()
     first = _linear_many(ltf, linear, [0.01, 10.0])  # model 1 diverges and is frozen
@@ -256,11 +256,13 @@ def test_device_selection():
 
 
 def test_backends_pick_the_gpu_when_there_is_one(monkeypatch):
-    from lrlab import tf_many, torch_many
+    from lrlab import _tf_many, _torch_many
+    from lrlab import tf as ltf  # the public device_name of each backend
+    from lrlab import torch as lpt
 
-    assert torch_many.device_name() == "cpu" and tf_many.device_name() == "/CPU:0"  # CI has no GPU
-    monkeypatch.setattr(torch_many.torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(tf_many.tf.config, "list_physical_devices", lambda kind=None: ["GPU:0"])
-    assert torch_many.device_name() == torch_many.device_name("gpu") == "cuda"
-    assert tf_many.device_name() == tf_many.device_name("cuda") == "/GPU:0"
-    assert torch_many.device_name("cpu") == "cpu" and tf_many.device_name("cpu") == "/CPU:0"
+    assert lpt.device_name() == "cpu" and ltf.device_name() == "/CPU:0"  # CI has no GPU
+    monkeypatch.setattr(_torch_many.torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(_tf_many.tf.config, "list_physical_devices", lambda kind=None: ["GPU:0"])
+    assert lpt.device_name() == lpt.device_name("gpu") == "cuda"
+    assert ltf.device_name() == ltf.device_name("cuda") == "/GPU:0"
+    assert lpt.device_name("cpu") == "cpu" and ltf.device_name("cpu") == "/CPU:0"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lrlab import ParameterError, parameters_cell, sweep
+from lrlab import ParameterError, sweep
+from lrlab import _parameters_cell as parameters_cell
 
 TINY = Path(__file__).parent / "notebooks" / "tiny.ipynb"
 LRLAB = [sys.executable, "-m", "lrlab.cli"]
