@@ -270,6 +270,22 @@ class Backend(abc.ABC):
         initial loss) has ``status == "diverged"`` on that epoch and no later rows;
         the others train on. ``attrs["configs"]`` holds the models' configurations,
         ``attrs["initial_loss"]`` their initial losses.
+
+        Two models, two LRs, two epochs (the same numbers in ``lrlab.tf``)::
+
+            >>> import numpy as np
+            >>> from lrlab import torch as lpt, training
+            >>> x = np.random.default_rng(0).random((64, 4))
+            >>> y = (x.sum(axis=1, keepdims=True) > 2).astype(float)
+            >>> history = lpt.fit_many(training.MLPSpec((4, 8, 1)), (x, y), optimizer="sgd",
+            ...                        loss="binary_crossentropy", epochs=2, batch_size=16,
+            ...                        configs=[{"lr": 0.1}, {"lr": 1.0}])
+            >>> print(history[["model", "epoch", "lr", "loss", "accuracy", "status"]].round(3).to_string(index=False))
+             model  epoch  lr  loss  accuracy status
+                 0      0 0.1 0.671     0.641     ok
+                 0      1 0.1 0.651     0.656     ok
+                 1      0 1.0 0.680     0.656     ok
+                 1      1 1.0 0.585     0.703     ok
         """
         spec, weights = self._start(model)
         name = self.device_name(device)

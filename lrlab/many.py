@@ -70,6 +70,10 @@ def grid(**axes) -> list[dict]:
     ``grid(lr=[0.01, 0.1], momentum=[0.0, 0.9])`` gives four dicts, ``{"lr":
     0.01, "momentum": 0.0}`` first. Each axis is a non-empty list of values
     (numpy arrays are fine); the keys are checked by :func:`check_many`.
+
+    >>> grid(lr=[0.01, 0.1], momentum=[0.0, 0.9])  # doctest: +NORMALIZE_WHITESPACE
+    [{'lr': 0.01, 'momentum': 0.0}, {'lr': 0.01, 'momentum': 0.9},
+     {'lr': 0.1, 'momentum': 0.0}, {'lr': 0.1, 'momentum': 0.9}]
     """
     if not axes:
         raise ParameterError("grid() is not allowed without axes; expected e.g. grid(lr=[0.01, 0.1])")
@@ -179,6 +183,13 @@ def lr_table(lrs, epochs: int, steps_per_epoch: int, schedule_unit: str) -> np.n
     Entry ``[m, k]`` is ``s_m(k)`` (``schedule_unit="step"``) or
     ``s_m(k // steps_per_epoch)`` (``"epoch"``: every update of epoch e uses
     ``s_m(e)``), the numpy reference of model m's schedule; a float LR fills its row.
+
+    >>> from lrlab import schedules
+    >>> halving = schedules.make("step", initial_lr=0.1, step_size=2, gamma=0.5)
+    >>> lr_table([0.1, halving], epochs=2, steps_per_epoch=2, schedule_unit="step").tolist()
+    [[0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.05, 0.05]]
+    >>> lr_table([halving], epochs=3, steps_per_epoch=2, schedule_unit="epoch").tolist()  # s(0), s(1), s(2)
+    [[0.1, 0.1, 0.1, 0.1, 0.05, 0.05]]
     """
     k = np.arange(epochs * steps_per_epoch, dtype=np.int64)
     if schedule_unit == "epoch":

@@ -71,6 +71,19 @@ class PlateauRule:
     So ``patience=p`` tolerates p epochs without improvement and cuts at the
     (p+1)-th (torch's counting; Keras's ``patience=p+1``), and ``cooldown=c``
     ignores exactly c epochs after a cut (Keras's ``cooldown=c+1``).
+
+    >>> rule = PlateauRule(factor=0.5, patience=1)
+    >>> lr = 0.1
+    >>> for val_loss in [1.0, 0.9, 0.9, 0.9, 0.8]:
+    ...     lr = rule.step(val_loss, lr)
+    ...     print(val_loss, lr, rule.num_bad_epochs)
+    1.0 0.1 0
+    0.9 0.1 0
+    0.9 0.1 1
+    0.9 0.05 0
+    0.8 0.05 0
+    >>> keras_kwargs(rule)["patience"], torch_kwargs(rule)["patience"]  # the same rule, each one's counting
+    (2, 1)
     """
 
     def __init__(self, *, mode: str = "min", factor: float = 0.1, patience: int = 10, threshold: float = 1e-4,
@@ -143,6 +156,12 @@ def rule_lrs(rule: PlateauRule, metrics, lr: float) -> np.ndarray:
     """Return the LR after each epoch when ``rule`` (reset first) sees ``metrics``, starting from ``lr``.
 
     Element e is the LR set after epoch e's metric, i.e. the LR of epoch e + 1.
+
+    >>> losses = [1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]
+    >>> rule_lrs(PlateauRule(factor=0.5, patience=1), losses, 0.1).tolist()
+    [0.1, 0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    >>> rule_lrs(PlateauRule(factor=0.5, patience=1, cooldown=1), losses, 0.1).tolist()  # one epoch ignored
+    [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025]
     """
     rule.reset()
     lr = check_number("lr", lr, low=0, low_open=True)

@@ -124,6 +124,13 @@ def ramp(start_lr: float, end_lr: float, num_it: int, mode: str = "exp") -> sche
     log LR; ``make("exponential", ...)`` with ``decay_rate = end/start > 1``);
     ``mode="linear"``: ``s(i) = start + (end − start)·i/(num_it − 1)``
     (``make("polynomial", ..., power=1)``), Smith's original ramp.
+
+    >>> ramp(1e-4, 1.0, 5)
+    make('exponential', initial_lr=0.0001, decay_steps=4, decay_rate=10000.0, staircase=False)
+    >>> np.round(ramp(1e-4, 1.0, 5)(np.arange(5)), 6).tolist()         # a decade per iteration
+    [0.0001, 0.001, 0.01, 0.1, 1.0]
+    >>> np.round(ramp(0.1, 0.5, 5, mode="linear")(np.arange(5)), 6).tolist()
+    [0.1, 0.2, 0.3, 0.4, 0.5]
     """
     start_lr = check_number("start_lr", start_lr, low=0, low_open=True)
     end_lr = check_number("end_lr", end_lr, low=0, low_open=True)
@@ -167,6 +174,9 @@ def smooth(losses, beta: float = 0.98) -> np.ndarray:
     The correction makes ``S_0 = L_0`` and removes the pull towards 0 of the
     early averages; ``beta = 0`` returns the losses unchanged. A non-finite
     loss makes every later value non-finite.
+
+    >>> smooth([1.0, 0.5, 0.25], beta=0.5).round(4).tolist()  # S_1 = (0.25·1 + 0.5·0.5)/(1 − 0.5²)
+    [1.0, 0.6667, 0.4286]
     """
     smoother = Smoother(check_number("beta", beta, low=0, high=1, high_open=True), None)
     return np.array([smoother.add(loss)[0] for loss in np.asarray(losses, dtype=np.float64)], dtype=np.float64)
@@ -178,6 +188,11 @@ def stop_index(losses, beta: float = 0.98, stop_factor: float | None = 4.0) -> i
     The test stops after iteration i when the smoothed loss ``S_i`` is not
     finite, or (unless ``stop_factor`` is None) when ``S_i > stop_factor ·
     min_{j≤i} S_j`` (:class:`Smoother`).
+
+    >>> stop_index([2.3, 2.2, 1.9, 1.2, 0.9, 1.4, 6.0], beta=0.0)  # 6.0 > 4 × 0.9: stops after iteration 6
+    6
+    >>> stop_index([2.3, 2.2, 1.9, 1.2, 0.9, 1.4, 6.0], beta=0.5) is None  # smoothed, 6.0 is not enough
+    True
     """
     smoother = Smoother(check_number("beta", beta, low=0, high=1, high_open=True), stop_factor)
     for i, loss in enumerate(np.asarray(losses, dtype=np.float64)):
@@ -251,6 +266,13 @@ def suggest(lrs, smoothed, skip_start: int = 10, skip_end: int = 5) -> dict:
     The trimmed curve is cut again at its first non-finite value. A rule that
     has too few points left (fewer than 2; ``slide`` needs more than 15) gives
     NaN instead of an LR.
+
+    >>> lrs = ramp(1e-3, 1.0, 7)(np.arange(7))
+    >>> np.round(lrs, 4).tolist()
+    [0.001, 0.0032, 0.01, 0.0316, 0.1, 0.3162, 1.0]
+    >>> losses = [2.3, 2.2, 1.9, 1.2, 0.9, 1.4, 6.0]
+    >>> {name: round(lr, 4) for name, lr in suggest(lrs, losses, skip_start=0, skip_end=0).items()}
+    {'valley': 0.001, 'slide': nan, 'minimum': 0.01, 'steep': 0.01}
     """
     lrs, smoothed = np.asarray(lrs, dtype=np.float64), np.asarray(smoothed, dtype=np.float64)
     lrs, smoothed = lrs[skip_start:len(lrs) - skip_end], smoothed[skip_start:len(smoothed) - skip_end]

@@ -73,14 +73,36 @@ def register(cls):
 
 
 def names() -> list[str]:
-    """Return the registered schedule names, sorted."""
+    """Return the registered schedule names, sorted.
+
+    >>> names()  # doctest: +NORMALIZE_WHITESPACE
+    ['constant', 'cosine', 'cosine_restarts', 'cyclic', 'exponential', 'inverse_time', 'multistep',
+     'one_cycle', 'polynomial', 'step', 'warmup']
+    """
     return sorted(_REGISTRY)
 
 
 def make(name: str, **params) -> "Schedule":
     """Return the schedule registered as ``name``, built from ``params``.
 
-    ``make("exponential", initial_lr=0.1, decay_steps=1, decay_rate=0.99, staircase=True)``.
+    ``s(k)`` is the LR update k uses (k an int or an array of update indices);
+    ``s.to_keras()`` and ``s.to_torch(optimizer)`` are its native twins.
+
+    >>> s = make("step", initial_lr=0.1, step_size=2, gamma=0.5)   # 0.1·0.5^⌊k/2⌋
+    >>> s(np.arange(6)).tolist()
+    [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    >>> float(s(3)), s
+    (0.05, make('step', initial_lr=0.1, step_size=2, gamma=0.5))
+    >>> e004_4 = make("exponential", initial_lr=0.1, decay_steps=1, decay_rate=0.99, staircase=True)
+    >>> np.round(e004_4([0, 1, 2, 40]), 6).tolist()                 # 0.1·0.99^k
+    [0.1, 0.099, 0.09801, 0.066897]
+    >>> warm = make("warmup", after=make("cosine", initial_lr=0.1, decay_steps=4), warmup_steps=2, start_lr=0.01)
+    >>> np.round(warm(np.arange(8)), 6).tolist()                  # linear 0.01 → 0.1, then the cosine
+    [0.01, 0.055, 0.1, 0.085355, 0.05, 0.014645, 0.0, 0.0]
+    >>> make("triangle", lr=0.1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lrlab.params.ParameterError: name = 'triangle' is not allowed; expected one of ...
     """
     check_choice("name", name, names())
     return _REGISTRY[name](**params)
