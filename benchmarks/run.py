@@ -117,9 +117,10 @@ def main(argv=None) -> pd.DataFrame:
     from lrlab.determinism import configure_tensorflow, configure_torch
 
     tf, torch = configure_tensorflow(args.threads), configure_torch(args.threads)
-    import lrlab
     import seed001_keras
     import seed001_torch
+
+    import lrlab
     from lrlab import many, schedules, training
     from lrlab.data import seed001_task
 
@@ -195,7 +196,7 @@ def main(argv=None) -> pd.DataFrame:
 
     for name, backend in (("torch", lpt), ("tf", ltf)):
         fit_many(backend, models=2, epochs=1)  # warm-up
-        batched = timed(lambda: fit_many(backend), args.repeat)
+        batched = timed(lambda backend=backend: fit_many(backend), args.repeat)
         row(f"c-{name}", grid_name, name, f"{args.models} x lrlab.{name}.fit", sequential(fit_one(backend)),
             f"lrlab.{name}.fit_many", batched, flops, note)
         if name == "tf":

@@ -22,11 +22,11 @@ from lrlab.params import (
     ParameterError,
     Params,
     Str,
+    check_bool,
     check_choice,
     check_frameworks,
     check_int,
     check_number,
-    check_bool,
     validate,
 )
 from lrlab.records import collect, record

@@ -82,7 +82,8 @@ def _cell_assignments(source: str) -> dict[str, tuple[str, str]]:
         else:
             continue
         lines = range(node.lineno, node.end_lineno + 1)
-        found[name] = (ast.get_source_segment(source, node.value), " ".join(comments[n] for n in lines if n in comments))
+        comment = " ".join(comments[n] for n in lines if n in comments)
+        found[name] = (ast.get_source_segment(source, node.value), comment)
     return found
 
 
@@ -206,7 +207,8 @@ def read_parameters_file(path) -> dict[str, list[str]]:
                              "or a list of values, e.g. 'initial_lr: [0.05, 0.1]'") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: holds {'nothing' if data is None else 'a ' + type(data).__name__}; expected a "
-                             "mapping of parameter names to a value or a list of values, e.g. 'initial_lr: [0.05, 0.1]'")
+                             "mapping of parameter names to a value or a list of values, "
+                             "e.g. 'initial_lr: [0.05, 0.1]'")
     values = {}
     for name, value in data.items():
         if not isinstance(name, str):

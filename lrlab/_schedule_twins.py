@@ -51,7 +51,10 @@ def lr_scheduler():
 
 
 def keras_schedules():
-    """Return ``keras.optimizers.schedules``, TensorFlow imported through :func:`lrlab.determinism.configure_tensorflow`."""
+    """Return ``keras.optimizers.schedules``, TensorFlow imported through ``configure_tensorflow``.
+
+    (:func:`lrlab.determinism.configure_tensorflow`: quiet logs, deterministic ops, one thread.)
+    """
     from lrlab.determinism import configure_tensorflow
 
     configure_tensorflow()
@@ -124,7 +127,8 @@ def keras_classes() -> dict:
             return (end_lr - start_lr) * pct + start_lr
 
     class LinearWarmup(_Schedule):
-        """Linear warmup from ``start_lr`` to ``target_lr`` over ``warmup_steps``, then ``after(step − warmup_steps)``."""
+        """Linear warmup from ``start_lr`` to ``target_lr`` over ``warmup_steps``, then ``after(step − warmup_steps)``.
+        """
 
         def __call__(self, step):
             k = ops.cast(step, f32)

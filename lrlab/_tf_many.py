@@ -191,7 +191,7 @@ class _Trainer:
         t = tf.cast(self.iterations + 1, self.dtype)
         for j, (w, g) in enumerate(zip(self.weights, grads)):
             shape = [-1] + [1] * (len(w.shape) - 1)
-            self._update(j, w, g, lambda a: tf.reshape(a, shape), lr, t)
+            self._update(j, w, g, lambda a, shape=shape: tf.reshape(a, shape), lr, t)
         self.iterations.assign_add(1)
         return losses, self.metric_fn(z, yb)
 

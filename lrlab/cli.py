@@ -214,7 +214,8 @@ def _values(pairs, single: bool) -> dict[str, list[str]]:
         if name in values:
             raise ParameterError(f"-p {name} is given twice; give all its values after one -p {name}")
         if not texts:
-            raise ParameterError(f"-p {name} has no value; expected -p {name} VALUE" + ("" if single else " [VALUE ...]"))
+            more = "" if single else " [VALUE ...]"
+            raise ParameterError(f"-p {name} has no value; expected -p {name} VALUE{more}")
         values[name] = texts
     return values
 
@@ -334,9 +335,9 @@ def _params(args) -> int:
 
 
 def _collect(args) -> int:
+    from lrlab._sweep_results import collect_runs, records_csv, summary_figure
     from lrlab.notebooks import write_atomically
     from lrlab.sweep import TIMED_OUT
-    from lrlab._sweep_results import collect_runs, records_csv, summary_figure
 
     folder = Path(args.folder)
     frame = collect_runs(folder)

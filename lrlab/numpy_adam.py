@@ -12,7 +12,7 @@ L2-in-the-gradient Adam), so the comparison is made here, by hand, on the model
 whose gradient is short to write: softmax regression (``lrlab`` ``mlp((d, k),
 output_activation="softmax")``, categorical cross-entropy), M models at once.
 The decoupled branch is the same computation as ``fit_many(..., optimizer="adamw")``
-in both backends (tests/test_sensitivity.py checks it to float32 rounding), so
+in both backends (tests/test_interactions.py checks it to float32 rounding), so
 the L2 branch differs from the frameworks' AdamW by the one line that moves λ.
 
 The Adam step is Keras's ε form, as everywhere in lrlab: with t the update

@@ -74,7 +74,8 @@ def _bounds_text(low, high, low_open, high_open) -> str:
 
 def check_number(name: str, value, *, low=None, high=None, low_open=False, high_open=False) -> float:
     """Return ``value`` as a float after checking it is a finite real number within bounds."""
-    allowed = "a finite number" + (f" {_bounds_text(low, high, low_open, high_open)}" if (low, high) != (None, None) else "")
+    bounds = f" {_bounds_text(low, high, low_open, high_open)}" if (low, high) != (None, None) else ""
+    allowed = "a finite number" + bounds
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         _fail(name, value, allowed)
     if low is not None and (value < low or (low_open and value == low)):
@@ -350,10 +351,11 @@ class IntList(_List):
 
     >>> validate({"batch_sizes": "64,4,16"}, batch_sizes=IntList(1, 10_000, sort=True)).batch_sizes
     [4, 16, 64]
-    >>> validate({"batch_sizes": "4,x"}, batch_sizes=IntList(1, 10_000))
+    >>> validate({"batch_sizes": "4,x"}, batch_sizes=IntList(1, 10_000))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lrlab.params.ParameterError: batch_sizes = '4,x' is not allowed; expected comma-separated whole numbers >= 1 and <= 10000, at least one, no repeats ('x' is not one)
+    lrlab.params.ParameterError: batch_sizes = '4,x' is not allowed; expected comma-separated whole numbers >= 1
+    and <= 10000, at least one, no repeats ('x' is not one)
     """
 
     what = "whole numbers"
@@ -378,14 +380,16 @@ class FloatList(_List):
 
     >>> validate({"lrs": "0.1, 1e-2"}, lrs=FloatList(0, 10, low_open=True, sort=True)).lrs
     [0.01, 0.1]
-    >>> validate({"lrs": "0.1,inf"}, lrs=FloatList(0, 10, low_open=True))
+    >>> validate({"lrs": "0.1,inf"}, lrs=FloatList(0, 10, low_open=True))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lrlab.params.ParameterError: lrs = '0.1,inf' is not allowed; expected comma-separated finite numbers > 0 and <= 10, at least one, no repeats ('inf' is not one)
-    >>> validate({"lrs": ""}, lrs=FloatList(0, 10, low_open=True))
+    lrlab.params.ParameterError: lrs = '0.1,inf' is not allowed; expected comma-separated finite numbers > 0 and
+    <= 10, at least one, no repeats ('inf' is not one)
+    >>> validate({"lrs": ""}, lrs=FloatList(0, 10, low_open=True))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lrlab.params.ParameterError: lrs = '' is not allowed; expected comma-separated finite numbers > 0 and <= 10, at least one, no repeats
+    lrlab.params.ParameterError: lrs = '' is not allowed; expected comma-separated finite numbers > 0 and <= 10,
+    at least one, no repeats
     """
 
     what = "finite numbers"
@@ -411,10 +415,11 @@ class ChoiceList(_List):
 
     >>> validate({"optimizers": "sgd,adam"}, optimizers=ChoiceList("sgd", "momentum", "adam")).optimizers
     ['sgd', 'adam']
-    >>> validate({"optimizers": "sgd,sgd"}, optimizers=ChoiceList("sgd", "adam"))
+    >>> validate({"optimizers": "sgd,sgd"}, optimizers=ChoiceList("sgd", "adam"))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lrlab.params.ParameterError: optimizers = 'sgd,sgd' is not allowed; expected comma-separated names among 'sgd', 'adam', at least one, no repeats ('sgd' is repeated)
+    lrlab.params.ParameterError: optimizers = 'sgd,sgd' is not allowed; expected comma-separated names among
+    'sgd', 'adam', at least one, no repeats ('sgd' is repeated)
     """
 
     what = "names"
@@ -440,10 +445,11 @@ class Frameworks(ChoiceList):
 
     >>> validate({"frameworks": "torch,tf"}, frameworks=Frameworks()).frameworks
     ('tf', 'torch')
-    >>> validate({"frameworks": "jax"}, frameworks=Frameworks())
+    >>> validate({"frameworks": "jax"}, frameworks=Frameworks())  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lrlab.params.ParameterError: frameworks = 'jax' is not allowed; expected comma-separated names among 'tf', 'torch', at least one, no repeats ('jax' is not one)
+    lrlab.params.ParameterError: frameworks = 'jax' is not allowed; expected comma-separated names among 'tf',
+    'torch', at least one, no repeats ('jax' is not one)
     """
 
     def __init__(self):
@@ -492,14 +498,16 @@ def validate(namespace, /, **rules: Rule) -> Params:
     ...              lrs=FloatList(0, 10, low_open=True, sort=True), optimizer=Choice("sgd", "adam"))
     >>> P.seed, P.lrs, P["optimizer"]
     (0, [0.1, 0.3], 'sgd')
-    >>> validate({"seed": 0, "sed": 1}, seed=Int(0))
+    >>> validate({"seed": 0, "sed": 1}, seed=Int(0))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lrlab.params.ParameterError: sed = 1 is not allowed; expected no parameter of that name (the notebook's parameters are: seed)
-    >>> validate({}, seed=Int(0))
+    lrlab.params.ParameterError: sed = 1 is not allowed; expected no parameter of that name (the notebook's
+    parameters are: seed)
+    >>> validate({}, seed=Int(0))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    lrlab.params.ParameterError: seed = <not set> is not allowed; expected a value (a rule is given for seed, but the notebook does not set it)
+    lrlab.params.ParameterError: seed = <not set> is not allowed; expected a value (a rule is given for seed,
+    but the notebook does not set it)
     """
     params = Params()
     for name, rule in rules.items():

@@ -126,7 +126,8 @@ class PlateauRule:
             try:
                 metric = float(np.asarray(metric).item())
             except (TypeError, ValueError):
-                raise ParameterError(f"metric = {metric!r} is not allowed; expected a real number (NaN allowed)")
+                raise ParameterError(f"metric = {metric!r} is not allowed; expected a real number (NaN allowed)") \
+                    from None
         metric = float(metric)
         lr = check_number("lr", lr, low=0)
         if self.is_improvement(metric):

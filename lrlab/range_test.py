@@ -261,7 +261,7 @@ SUGGESTIONS = {"valley": valley, "slide": slide, "minimum": minimum, "steep": st
 
 
 def suggest(lrs, smoothed, skip_start: int = 10, skip_end: int = 5) -> dict:
-    """Return ``{name: LR}`` of every rule in :data:`SUGGESTIONS`, on ``smoothed`` trimmed to ``[skip_start, n − skip_end)``.
+    """Return ``{name: LR}`` of every rule in :data:`SUGGESTIONS`, on ``smoothed`` cut to ``[skip_start, n−skip_end)``.
 
     The trimmed curve is cut again at its first non-finite value. A rule that
     has too few points left (fewer than 2; ``slide`` needs more than 15) gives
@@ -380,7 +380,7 @@ class RangeTest:
         return self.suggestions[check_choice("name", name, tuple(SUGGESTIONS))]
 
     def suggest(self, skip_start: int = 0, skip_end: int = 0) -> dict:
-        """Return ``{name: LR}`` recomputed on this history trimmed differently (e.g. an epoch-wise test's few points)."""
+        """Return ``{name: LR}`` recomputed on this history trimmed otherwise (e.g. an epoch-wise test's few points)."""
         return suggest(self.history["lr"], self.history["smooth_loss"], check_int("skip_start", skip_start, low=0),
                        check_int("skip_end", skip_end, low=0))
 

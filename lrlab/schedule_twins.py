@@ -94,7 +94,7 @@ def torch_lrs_used(schedule, updates, **options) -> np.ndarray:
 
 
 def lrs_used(schedule, updates, frameworks=("tf", "torch"), **options):
-    """Return a DataFrame of the reference and the LR each framework used: columns ``k``, ``reference``, ``tf``, ``torch``.
+    """Return a DataFrame of the reference and the LR each framework used: ``k``, ``reference``, ``tf``, ``torch``.
 
     ``updates`` as in :func:`keras_lrs_used`; ``frameworks`` is any subset of
     ``("tf", "torch")``; ``options`` go to ``to_torch``.
@@ -118,8 +118,8 @@ def keras_scheduler_lrs(fn, epochs: int, lr: float) -> np.ndarray:
     result into the optimizer, an ``SGD(lr)`` here.
     """
     from lrlab.determinism import configure_tensorflow
-    from lrlab.plateau import _OptimizerHolder, _quiet_keras_lr_reads
     from lrlab.params import check_number
+    from lrlab.plateau import _OptimizerHolder, _quiet_keras_lr_reads
 
     configure_tensorflow()
     import keras

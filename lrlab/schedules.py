@@ -40,7 +40,6 @@ naming the parameter and the value when a parameter is out of range.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from lrlab import _schedule_twins as twins
@@ -225,7 +224,7 @@ class Constant(Schedule):
 
 @register
 class Exponential(Schedule):
-    """Return ``initial_lr · decay_rate ** (k / decay_steps)``; with ``staircase`` the exponent is ``floor(k / decay_steps)``.
+    """Return ``initial_lr · decay_rate ** (k / decay_steps)``; ``staircase`` floors the exponent: ``⌊k/decay_steps⌋``.
 
     Seed rows: E000-2 (TF1 ``exponential_decay`` with staircase), E001-1
     (``ExponentialDecay(0.1, 100, 0.96, staircase=True)``), E001-2
@@ -276,7 +275,7 @@ class Exponential(Schedule):
 
 @register
 class Step(Schedule):
-    """Return ``initial_lr · gamma ** floor(k / step_size)``: the LR is multiplied by ``gamma`` every ``step_size`` updates.
+    """Return ``initial_lr · gamma ** ⌊k / step_size⌋``: the LR is multiplied by ``gamma`` every ``step_size`` updates.
 
     Seed rows: E002-3 and E004-3 ("halve the LR every N epochs", stepped per
     epoch), C001-1 (fixed-step decay). Keras: native ``ExponentialDecay(initial_lr,
@@ -503,7 +502,7 @@ class CosineRestarts(Schedule):
 
 @register
 class Warmup(Schedule):
-    """Return ``start_lr + (after(0) − start_lr) · k / warmup_steps`` for ``k < warmup_steps``, then ``after(k − warmup_steps)``.
+    """Return the linear ramp ``start_lr + (after(0) − start_lr)·k/warmup_steps``, then ``after(k − warmup_steps)``.
 
     A linear warmup into any other schedule ``after``, given as a schedule or
     as the keyword arguments of :func:`make` (``{"name": "cosine", ...}``).
@@ -611,7 +610,7 @@ class Cyclic(Schedule):
 
 @register
 class OneCycle(Schedule):
-    """Return the one-cycle LR of Smith & Topin: up from ``max_lr/div_factor`` to ``max_lr``, then down to a tiny end LR.
+    """Return the one-cycle LR of Smith & Topin: from ``max_lr/div_factor`` up to ``max_lr``, then down to a tiny LR.
 
     With ``lo = max_lr / div_factor``, ``end = lo / final_div_factor`` and
     ``e1 = pct_start · total_steps − 1``: for ``k <= e1`` the LR anneals from

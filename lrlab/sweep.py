@@ -178,7 +178,7 @@ def sweep_jobs(notebook, values: dict[str, list], out, *, timeout=DEFAULT_EXECUT
 
 
 def find_notebooks(paths) -> list[Path]:
-    """Return every ``*.ipynb`` under ``paths`` (files or folders), skipping checkpoints, ``_build`` and hidden files."""
+    """Return every ``*.ipynb`` under ``paths`` (files or folders), skipping checkpoints, ``_build``, hidden files."""
     found = []
     for path in map(Path, paths):
         if path.is_file():
@@ -394,7 +394,7 @@ def _run_locked(job: Job, output: Path) -> Result:
 
 # --------------------------------------------------------------------------- many runs
 def execute(jobs: list[Job], executor, *, progress=True, on_result=None) -> list[Result]:
-    """Run ``jobs`` on ``executor`` (anything with concurrent.futures' ``submit``) and return their results in job order.
+    """Run ``jobs`` on ``executor`` (anything with concurrent.futures' ``submit``); return their results in job order.
 
     Run folders already done are skipped without being submitted. A run whose folder another
     process holds (another sweep over the same folder) is put back at the end of the queue and
@@ -456,6 +456,7 @@ def summary_table(results: list[Result]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip() for a, b, c, d in rows]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "skipped", "failed", TIMED_OUT)}
-    lines.append(f"{len(results)} run{'s' * (len(results) != 1)}: {counts['ok']} ok, {counts['skipped']} done earlier (skipped), "
+    lines.append(f"{len(results)} run{'s' * (len(results) != 1)}: {counts['ok']} ok, "
+                 f"{counts['skipped']} done earlier (skipped), "
                  f"{counts['failed']} failed, {counts[TIMED_OUT]} timed out")
     return "\n".join(lines)

@@ -224,6 +224,12 @@ class _TensorFlow(Backend):
 
     framework = "tf"
 
+    # the framework calls of the shared evaluate, fit, lr_range_test and fit_many (Backend's hooks)
+    _tensor = staticmethod(tf.constant)
+    _evaluator = staticmethod(_evaluator)
+    _trainer = _Trainer
+    _many_trainer = staticmethod(_tf_many.trainer)
+
     def descend(self, loss, w0, lr, steps) -> pd.DataFrame:
         """Keras: ``keras.optimizers.SGD``; ``lr_next`` is ``optimizer.learning_rate`` after the update."""
         loss, w0, lr, steps = training.check_descend(loss, w0, lr, steps)
@@ -275,25 +281,13 @@ class _TensorFlow(Backend):
         x, _ = training.check_data((x, np.zeros((len(x), spec.sizes[-1]))), "x", spec)
         return np.asarray(model(x))
 
-    def load_model(self, path):
-        """Keras: a ``.keras`` archive."""
-        return keras.saving.load_model(path, compile=False)
-
     def device_name(self, device=None) -> str:
         """TensorFlow: ``"/GPU:0"`` (when ``tf.config.list_physical_devices("GPU")`` lists one) or ``"/CPU:0"``."""
         return _tf_many.device_name(device)
 
-    def _tensor(self, array):
-        return tf.constant(array)
-
-    def _evaluator(self, model, loss: str, metric):
-        return _evaluator(model, loss, metric)
-
-    def _trainer(self, model, spec, optimizer_spec, plan) -> training.TrainerBase:
-        return _Trainer(model, spec, optimizer_spec, plan)
-
-    def _many_trainer(self, plan, device: str):
-        return _tf_many.trainer(plan, device)
+    def load_model(self, path):
+        """Keras: a ``.keras`` archive."""
+        return keras.saving.load_model(path, compile=False)
 
 
 #: the backend object whose bound methods are this module's functions

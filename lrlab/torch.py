@@ -236,6 +236,12 @@ class _Torch(Backend):
 
     framework = "torch"
 
+    # the framework calls of the shared evaluate, fit, lr_range_test and fit_many (Backend's hooks)
+    _tensor = staticmethod(torch.from_numpy)
+    _evaluator = staticmethod(_evaluator)
+    _trainer = _Trainer
+    _many_trainer = staticmethod(_torch_many.trainer)
+
     def descend(self, loss, w0, lr, steps) -> pd.DataFrame:
         """torch: ``torch.optim.SGD`` stepped as ``optimizer.step(); scheduler.step()``; ``lr_next`` is
         ``scheduler.get_last_lr()[0]`` after the update."""
@@ -301,6 +307,10 @@ class _Torch(Backend):
         with torch.no_grad():
             return model(torch.from_numpy(x)).numpy()
 
+    def device_name(self, device=None) -> str:
+        """torch: ``"cuda"`` (when ``torch.cuda.is_available()``) or ``"cpu"``."""
+        return _torch_many.device_name(device)
+
     def load_model(self, path):
         """torch: a ``torch.save`` dictionary of the layer spec and the ``state_dict``."""
         saved = torch.load(path, weights_only=True)
@@ -308,22 +318,6 @@ class _Torch(Backend):
         model = self.mlp(spec["sizes"], spec["activation"], spec["output_activation"], dtype=spec["dtype"])
         model.load_state_dict(saved["state_dict"])
         return model
-
-    def device_name(self, device=None) -> str:
-        """torch: ``"cuda"`` (when ``torch.cuda.is_available()``) or ``"cpu"``."""
-        return _torch_many.device_name(device)
-
-    def _tensor(self, array):
-        return torch.from_numpy(array)
-
-    def _evaluator(self, model, loss: str, metric):
-        return _evaluator(model, loss, metric)
-
-    def _trainer(self, model, spec, optimizer_spec, plan) -> training.TrainerBase:
-        return _Trainer(model, spec, optimizer_spec, plan)
-
-    def _many_trainer(self, plan, device: str):
-        return _torch_many.trainer(plan, device)
 
 
 #: the backend object whose bound methods are this module's functions

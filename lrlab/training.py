@@ -20,8 +20,8 @@ Nothing here imports TensorFlow or PyTorch.
 from __future__ import annotations
 
 import math
-import os
 import numbers
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -460,7 +460,7 @@ def initial_losses(spec: MLPSpec, weights, x, y, loss: str) -> np.ndarray:
 
 
 def initial_loss(spec: MLPSpec, weights, x, y, loss: str) -> float:
-    """Return the mean loss over ``(x, y)`` of one model's ``[(kernel, bias), ...]``: the start of :func:`is_diverged`."""
+    """Return the mean loss over ``(x, y)`` of one model's ``[(kernel, bias), ...]``: :func:`is_diverged`'s start."""
     return float(initial_losses(spec, [(k[None], b[None]) for k, b in weights], x, y, loss)[0])
 
 

@@ -107,7 +107,8 @@ def test_initial_weights_are_glorot_uniform_and_seeded():
     assert [(k.shape, b.shape) for k, b in first] == [((20, 64), (64,)), ((64, 32), (32,)), ((32, 1), (1,))]
     for (k, b), (fan_in, fan_out) in zip(first, spec.shapes):
         limit = np.sqrt(6 / (fan_in + fan_out))
-        assert k.dtype == np.dtype(spec.dtype) == np.float64 and np.all(np.abs(k) <= limit) and np.abs(k).max() > 0.9 * limit
+        assert k.dtype == np.dtype(spec.dtype) == np.float64
+        assert np.all(np.abs(k) <= limit) and np.abs(k).max() > 0.9 * limit
         assert not b.any()
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again))
     assert not np.array_equal(first[0][0], other[0][0])

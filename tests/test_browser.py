@@ -192,7 +192,8 @@ const waits = [];
 if (window.MathJax && MathJax.startup && MathJax.startup.promise) waits.push(MathJax.startup.promise);
 for (const img of document.images) {
   img.loading = 'eager';
-  if (!img.complete) waits.push(new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); }));
+  if (!img.complete)
+    waits.push(new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); }));
 }
 if (document.fonts) waits.push(document.fonts.ready);
 Promise.all(waits).then(() => done(true), () => done(false));

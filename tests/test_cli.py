@@ -63,7 +63,8 @@ def test_params_lists_names_types_defaults_and_help(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{TINY}: 6 parameters"
     assert lines[1].split() == ["name", "type", "default", "help"]
-    assert lines[2].split() == ["a", "int", "1", "a", "whole", "number", ">=", "0"]  # papermill's parser skips this line
+    # papermill's parser skips the next line
+    assert lines[2].split() == ["a", "int", "1", "a", "whole", "number", ">=", "0"]
     assert lines[4].split() == ["label", "str", '"x"']
     assert " ".join(lines[6].split()) == 'pause float 0.0 seconds to sleep, so that a test can kill a sweep part-way'
     assert main(["params", "missing.ipynb"]) == 2
@@ -88,7 +89,8 @@ def test_a_parameters_file_gives_values_and_lists_and_p_replaces_them(tmp_path, 
     ("- 1\n- 2\n", "{path}: holds a list; expected a mapping of parameter names to a value or a list of values"),
     ("", "{path}: holds nothing; expected a mapping"),
     ("a: [1\n", "{path}: not valid YAML (line 2); expected a mapping"),
-    ("lr: [0.1, 0.2]\n", "{path}: {nb} has no parameter 'lr'; its parameters cell declares a, b, label, flag, pause, marks"),
+    ("lr: [0.1, 0.2]\n",
+     "{path}: {nb} has no parameter 'lr'; its parameters cell declares a, b, label, flag, pause, marks"),
     ("a: []\n", "{path}: a is an empty list; expected at least one value"),
     ("a: [[1, 2]]\n", "{path}: a has a nested list among its values"),
     ("a: two\n", "{nb}: a = 'two' is not allowed; expected a whole number"),
@@ -124,8 +126,10 @@ def test_a_bad_execution_timeout_is_refused(value, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["sweep", str(TINY), "-p", "lr", "0.1", "0.2"], "there is no parameter 'lr'; its parameters cell declares a, b, label"),
-    (["sweep", str(TINY), "-p", "a", "1", "two"], "a = 'two' is not allowed; expected a whole number, like its default a = 1"),
+    (["sweep", str(TINY), "-p", "lr", "0.1", "0.2"],
+     "there is no parameter 'lr'; its parameters cell declares a, b, label"),
+    (["sweep", str(TINY), "-p", "a", "1", "two"],
+     "a = 'two' is not allowed; expected a whole number, like its default a = 1"),
     (["run", str(TINY), "-p", "flag", "maybe"], "flag = 'maybe' is not allowed; expected True or False"),
     (["sweep", str(TINY), "-p", "a", "1", "-p", "a", "2"], "-p a is given twice"),
     (["sweep", str(TINY), "-p", "a"], "-p a has no value"),
@@ -229,7 +233,8 @@ def test_book_rejects_a_name_no_notebook_declares_and_a_wrong_type(tmp_path, cap
     assert main(["book", str(book), "-p", "frameworks", "torch"]) == 2
     assert "no notebook under" in capsys.readouterr().err
     assert main(["book", str(book), "-p", "z", "one"]) == 2
-    assert "other.ipynb: z = 'one' is not allowed; expected a whole number, like its default z = 1" in capsys.readouterr().err
+    expected = "other.ipynb: z = 'one' is not allowed; expected a whole number, like its default z = 1"
+    assert expected in capsys.readouterr().err
 
 
 def test_the_summary_figure_plots_numeric_fields_of_dict_records(tmp_path):

@@ -190,11 +190,13 @@ def test_two_sweeps_on_one_folder_share_the_runs_and_repeat_none(tmp_path, spawn
     assert first.wait(timeout=90) == 0 and second.wait(timeout=90) == 0
     seconds = time.monotonic() - t0
     reports = [(tmp_path / f"{name}.log").read_text() for name in ("first", "second")]
-    ran = [{line.split("point=")[1].split(",")[0] for line in r.splitlines() if line.startswith("ok ")} for r in reports]
+    ran = [{line.split("point=")[1].split(",")[0] for line in r.splitlines() if line.startswith("ok ")}
+           for r in reports]
     assert not ran[0] & ran[1], "both sweeps ran the same run"
     assert sorted(map(int, ran[0] | ran[1])) == points, "a run was lost"
     for report, mine in zip(reports, ran):
-        assert f"{len(points)} runs: {len(mine)} ok, {len(points) - len(mine)} done earlier (skipped), 0 failed, 0 timed out" in report
+        skipped = len(points) - len(mine)
+        assert f"{len(points)} runs: {len(mine)} ok, {skipped} done earlier (skipped), 0 failed, 0 timed out" in report
     lines = executions(log)
     assert Counter(p for w, p, _, _ in lines if w == "start") == Counter(points)
     assert Counter(p for w, p, _, _ in lines if w == "end") == Counter(points)

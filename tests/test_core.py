@@ -23,13 +23,15 @@ def test_import_lrlab_pulls_in_no_framework():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: lrlab.check_number("initial_lr", -0.1, low=0, low_open=True), "initial_lr = -0.1 is not allowed; expected a finite number > 0"),
+    (lambda: lrlab.check_number("initial_lr", -0.1, low=0, low_open=True),
+     "initial_lr = -0.1 is not allowed; expected a finite number > 0"),
     (lambda: lrlab.check_number("lr", float("nan")), "lr = nan is not allowed"),
     (lambda: lrlab.check_number("lr", "0.1"), "lr = '0.1' is not allowed"),
     (lambda: lrlab.check_int("steps", 2.5, low=0), "steps = 2.5 is not allowed; expected a whole number >= 0"),
     (lambda: lrlab.check_int("steps", True), "steps = True is not allowed"),
     (lambda: lrlab.check_bool("staircase", "yes"), "staircase = 'yes' is not allowed; expected True or False"),
-    (lambda: lrlab.check_choice("mode", "tri", ("triangular", "exp_range")), "mode = 'tri' is not allowed; expected one of 'triangular', 'exp_range'"),
+    (lambda: lrlab.check_choice("mode", "tri", ("triangular", "exp_range")),
+     "mode = 'tri' is not allowed; expected one of 'triangular', 'exp_range'"),
     (lambda: lrlab.check_frameworks("jax"), "frameworks = 'jax' is not allowed"),
     (lambda: lrlab.check_frameworks(""), "frameworks = '' is not allowed"),
 ])
@@ -159,7 +161,8 @@ def test_adjacent_stream_outputs_are_merged(tmp_path):
     nbformat.write(nb, path)
     assert notebooks.strip_volatile(path) is True
     outputs = json.loads(path.read_text())["cells"][0]["outputs"]
-    assert [(o["name"], "".join(o["text"])) for o in outputs] == [("stdout", "a\n"), ("stderr", "w\n"), ("stdout", "b\n")]
+    streams = [(o["name"], "".join(o["text"])) for o in outputs]
+    assert streams == [("stdout", "a\n"), ("stderr", "w\n"), ("stdout", "b\n")]
 
 
 def test_same_but_timings_ignores_printed_times_only(tmp_path):

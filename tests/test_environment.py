@@ -8,9 +8,9 @@ environment.yml pins the direct dependencies at the lock's versions for conda us
 from __future__ import annotations
 
 import re
-import tomllib
 
 import pytest
+import tomllib
 import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet

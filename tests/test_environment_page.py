@@ -9,8 +9,8 @@ pins, and Python is environment.yml's, within pyproject.toml's requires-python.
 from __future__ import annotations
 
 import re
-import tomllib
 
+import tomllib
 import yaml
 from packaging.specifiers import SpecifierSet
 

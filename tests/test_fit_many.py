@@ -1,4 +1,4 @@
-"""fit_many: M models trained together equal M separate fit calls (lrlab.many, lrlab.backend, lrlab._tf_many, lrlab._torch_many).
+"""fit_many: M models trained together equal M separate fit calls (lrlab.many, lrlab.backend, lrlab._*_many).
 
 Tolerances, on losses, metrics and LRs of every epoch (absolute; the losses are ~0.3–0.7):
 

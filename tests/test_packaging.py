@@ -12,11 +12,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 
 import jsonschema
 import pytest
+import tomllib
 import yaml
 
 import lrlab

@@ -36,4 +36,5 @@ def test_notebook_has_parameters_and_outputs(notebook):
     assert "frameworks" in code[0].source and "seed" in code[0].source
     assert any(c.get("outputs") for c in code), "no stored outputs: execute it with papermill"
     assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
-    assert "papermill" not in nb.metadata or "start_time" not in nb.metadata["papermill"], "volatile metadata: run python -m lrlab.notebooks"
+    assert "papermill" not in nb.metadata or "start_time" not in nb.metadata["papermill"], \
+        "volatile metadata: run python -m lrlab.notebooks"

@@ -163,7 +163,8 @@ def test_epochwise_test_holds_each_lr_for_an_epoch_and_validates(backend, digits
     result = backend.lr_range_test(_model(backend), train, val, optimizer="sgd", loss="categorical_crossentropy",
                                    start_lr=1e-3, end_lr=1.0, num_it=4, unit="epoch", beta=0.0, stop_factor=None)
     h = result.history
-    assert list(h.columns) == ["iteration", "lr", "loss", "accuracy", "smooth_loss", "val_loss", "val_accuracy", "diverged"]
+    assert list(h.columns) == ["iteration", "lr", "loss", "accuracy", "smooth_loss", "val_loss", "val_accuracy",
+                               "diverged"]
     np.testing.assert_allclose(h.lr, [1e-3, 1e-2, 1e-1, 1.0], rtol=1e-5)
     np.testing.assert_array_equal(h.smooth_loss, h.loss)  # beta = 0: no smoothing
     # an epoch-wise test is fit() with the ramp counted in epochs: the same losses

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrlab import ParameterError, schedules
-from lrlab.schedule_twins import keras_lrs_used, torch_lrs_used
 from lrlab.determinism import configure_tensorflow, configure_torch
+from lrlab.schedule_twins import keras_lrs_used, torch_lrs_used
 
 tf = configure_tensorflow()
 torch = configure_torch()

@@ -1,4 +1,4 @@
-"""lrlab.sweep: validation against the parameters cell, real sweeps on a process pool and on Dask, resume after SIGKILL."""
+"""lrlab.sweep: checks against the parameters cell, real sweeps on a process pool and on Dask, resume after SIGKILL."""
 
 from __future__ import annotations
 
@@ -49,13 +49,15 @@ def test_declared_parameters_follow_the_parameters_cell():
 
 
 def test_values_parse_like_papermill_and_keep_the_declared_type():
-    typed = parameters_cell.parse_values(TINY, {"flag": ["False", "True"], "b": ["2", "0.5", "2"], "label": ["123"], "a": ["3"]})
+    typed = parameters_cell.parse_values(TINY, {"flag": ["False", "True"], "b": ["2", "0.5", "2"], "label": ["123"],
+                                                "a": ["3"]})
     assert typed == {"a": [3], "b": [2, 0.5], "label": ["123"], "flag": [False, True]}  # cell order, duplicates dropped
     assert type(typed["b"][0]) is int  # an int where a float is declared is fine, as papermill passes it
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"lr": ["0.1"]}, "tiny.ipynb: there is no parameter 'lr'; its parameters cell declares a, b, label, flag, pause, marks"),
+    ({"lr": ["0.1"]},
+     "tiny.ipynb: there is no parameter 'lr'; its parameters cell declares a, b, label, flag, pause, marks"),
     ({"a": ["x"]}, "tiny.ipynb: a = 'x' is not allowed; expected a whole number, like its default a = 1"),
     ({"a": ["1.5"]}, "a = '1.5' is not allowed; expected a whole number"),
     ({"a": ["True"]}, "a = 'True' is not allowed; expected a whole number"),

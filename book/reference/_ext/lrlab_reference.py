@@ -3,7 +3,8 @@
 ``lrlab`` grows a module at a time (schedules, plateau, tf, torch, sweep, …). Rather than a
 hand-kept list that falls behind, the directive finds the package's public modules when the
 site is built (every ``lrlab/*.py`` whose name does not start with ``_``, plus ``lrlab``
-itself) and writes, for each, what a hand-written reference page would hold:
+itself: a leading underscore marks an internal module, which the reference leaves out) and
+writes, for each, what a hand-written reference page would hold:
 
 * an ``autosummary`` table of the modules with the first line of each module's docstring;
 * one section per module with ``automodule``, ``:members:`` and ``:undoc-members:``, which
