@@ -24,7 +24,7 @@
 # together with every chapter, so the versions below are compared, on every run, with the ones
 # actually installed: if any package differs from the one that made the outputs, this page's check
 # fails and names it. A unit test (`tests/test_environment_page.py`) also checks that each version
-# shown here is the one `pyproject.toml` or `constraints.txt` pins.
+# shown here is the one `constraints.txt` pins.
 #
 # **Seed rows covered:** none; this page serves every chapter.
 
@@ -110,7 +110,7 @@ if "torch" in FW:
 # %% [markdown]
 # ## Rebuilding this environment
 #
-# **With pip** (Python 3.11, what CI does): `make setup` creates `.venv` and installs the package
+# **With pip** (Python `3.11`, what CI does): `make setup` creates `.venv` and installs the package
 # with every pin:
 #
 # ```bash
@@ -118,12 +118,13 @@ if "torch" in FW:
 # .venv/bin/python -m pip install -c constraints.txt -e ".[all]"
 # ```
 #
-# `pyproject.toml` pins every direct dependency exactly and `constraints.txt` pins everything they
-# pull in. A reader who needs only one framework installs the extras they want, for example
+# `pyproject.toml` gives each direct dependency a range, so that lrlab installs beside other
+# packages; `constraints.txt` is the exact lock of everything, made by one command
+# (`make lock`, which runs `scripts/lock.sh`), and a test checks that the lock satisfies the ranges. A reader who needs only one framework installs the extras they want, for example
 # `-e ".[torch,book,test]"`, and runs the book with `make book FRAMEWORKS=torch`.
 #
-# **With conda**: `environment.yml` names the same packages at the same versions (a test checks
-# that the three files agree):
+# **With conda**: `environment.yml` names the same direct dependencies at the lock's versions (a
+# test checks that the files agree):
 #
 # ```bash
 # conda env create -f environment.yml
