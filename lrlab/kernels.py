@@ -204,7 +204,7 @@ def crosscheck(notebooks, timeout: int = 300, keep=None) -> list[CellDifference]
             for path in runs.values():
                 path.parent.mkdir(parents=True, exist_ok=True)
             with ThreadPoolExecutor(len(SETTINGS)) as pool:
-                list(pool.map(lambda s: _execute(notebook, runs[s], s, timeout), SETTINGS))
+                list(pool.map(_execute, [notebook] * len(runs), runs.values(), runs, [timeout] * len(runs)))
             stored = text_outputs(notebook)
             for setting, path in runs.items():
                 fresh = text_outputs(path) if path.exists() else {-1: "[error] the run wrote no notebook"}
