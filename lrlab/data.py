@@ -3,6 +3,8 @@
 * :func:`seed001_task` — the synthetic task of seed 001 (E001-1/2/3).
 * :func:`digits` — scikit-learn's 8×8 handwritten digits, split train/val/test
   (E000-5, E002-1, E002-6, E004-2, C003-3).
+* :func:`mnist1d` — MNIST-1D (Greydanus & Kobak 2024), made locally by the
+  ``mnist1d`` package's generator with a fixed seed, split train/val/test.
 * :class:`Quadratic` and :data:`E004_4_PUBLISHED` — the one-weight quadratic of
   E004-4 and the table its seed printed (the book's golden output).
 """
@@ -15,7 +17,8 @@ import numpy as np
 
 from lrlab.params import check_int, check_number
 
-__all__ = ["Digits", "E004_4_PUBLISHED", "E004_4_FINAL_W", "Quadratic", "Split", "Wells", "digits", "seed001_task"]
+__all__ = ["Digits", "E004_4_PUBLISHED", "E004_4_FINAL_W", "MNIST1D", "Quadratic", "Split", "Wells", "digits",
+           "mnist1d", "seed001_task"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,83 @@ def digits(val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0)
         x_rest, y_rest, test_size=val_fraction / (1 - test_fraction), stratify=y_rest.argmax(axis=1),
         random_state=seed)
     return Digits((x_train, y_train), (x_val, y_val), (x_test, y_test))
+
+
+@dataclass(frozen=True)
+class MNIST1D(Digits):
+    """A train/val/test split of MNIST-1D: ``(x, y)`` pairs, ``x`` float64 ``(n, 40)``, ``y`` one-hot float32.
+
+    ``val`` is None when the split was made with ``val_fraction=0``;
+    ``templates`` holds the ten class templates ``(10, 12)`` of the generator
+    (what each signal is a transformed copy of).
+    """
+
+    templates: np.ndarray | None = None
+
+
+#: the generator's defaults that make the published data set (``mnist1d.data.get_dataset_args``, 0.0.2.post1)
+MNIST1D_ARGS = {"num_samples": 5000, "train_split": 0.8, "template_len": 12, "padding": [36, 60],
+                "scale_coeff": 0.4, "max_translation": 48, "corr_noise_scale": 0.25, "iid_noise_scale": 2e-2,
+                "shear_scale": 0.75, "shuffle_seq": False, "final_seq_length": 40, "seed": 42}
+
+
+def _mnist1d_raw(num_samples: int, seed: int):
+    """Return the generator's ``(x, y, x_test, y_test, templates)``, global random states restored."""
+    import random
+
+    from mnist1d.data import make_dataset
+    from mnist1d.utils import ObjectView
+
+    args = ObjectView(dict(MNIST1D_ARGS, num_samples=num_samples, seed=seed))
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:  # make_dataset seeds numpy's and Python's global generators (mnist1d.utils.set_seed)
+        made = make_dataset(args)
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+    return made["x"], made["y"], made["x_test"], made["y_test"], np.asarray(made["templates"]["x"])
+
+
+_MNIST1D_CACHE: dict = {}
+
+
+def mnist1d(val_fraction: float = 0.2, seed: int = 0, num_samples: int = 5000, data_seed: int = 42) -> MNIST1D:
+    """Return MNIST-1D made locally by its generator, standardised and split into train, val and test.
+
+    The ``mnist1d`` package's ``make_dataset`` (never ``get_dataset``, which
+    downloads a pickle) draws ``num_samples`` signals of length 40 with the
+    published arguments and seed (``data_seed=42``, 5000 signals: the paper's
+    4000 training and 1000 test rows, Greydanus & Kobak 2024). The test part is
+    the generator's test split; ``val_fraction`` of the training rows are held
+    out as validation (``train_test_split(stratify=labels, random_state=seed)``;
+    ``val_fraction=0`` keeps all 4000 for training and gives ``val=None``).
+    ``x`` is standardised with the training part's mean and standard deviation
+    (one number each, over all positions, as the generator itself does over all
+    rows), so nothing of the validation or test rows leaks into it; ``y`` is
+    one-hot over the 10 classes. Nothing is downloaded; making the data takes a
+    few seconds, so the raw arrays are cached per ``(num_samples, data_seed)``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    val_fraction = check_number("val_fraction", val_fraction, low=0, high=1, high_open=True)
+    seed = check_int("seed", seed, low=0, high=2**32 - 1)
+    num_samples = check_int("num_samples", num_samples, low=50)
+    data_seed = check_int("data_seed", data_seed, low=0, high=2**32 - 1)
+    key = (num_samples, data_seed)
+    if key not in _MNIST1D_CACHE:
+        _MNIST1D_CACHE[key] = _mnist1d_raw(num_samples, data_seed)
+    x, labels, x_test, labels_test, templates = _MNIST1D_CACHE[key]
+    eye = np.eye(10, dtype=np.float32)
+    if val_fraction:
+        x, x_val, labels, labels_val = train_test_split(x, labels, test_size=val_fraction, stratify=labels,
+                                                        random_state=seed)
+    mean, std = float(x.mean()), float(x.std())
+
+    def part(xs, ys):
+        return np.ascontiguousarray((xs - mean) / std, dtype=np.float64), eye[ys]
+
+    val = part(x_val, labels_val) if val_fraction else None
+    return MNIST1D(part(x, labels), val, part(x_test, labels_test), templates=templates.copy())
 
 
 @dataclass(frozen=True)
