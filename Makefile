@@ -52,6 +52,7 @@ setup: $(STAMP)
 book: $(STAMP)
 	lrlab book $(NOTEBOOKS) --workers $(JOBS) $(if $(FRAMEWORKS),-p frameworks $(FRAMEWORKS)) $(PARAMS)
 	python -m lrlab.claims
+	python -m lrlab.examples
 	@$(MAKE) --no-print-directory html
 
 html: $(STAMP)
