@@ -55,7 +55,9 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold, train_test_split
 
 import lrlab
+from lrlab import plots
 
+plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**32 - 1), folds=lrlab.Int(2, 20),
                    n_jobs=lrlab.Int(1, 64))
 FW = P.frameworks
@@ -120,7 +122,8 @@ print(f"best mean CV accuracy: {random_search.best_score_:.4f} "
       f"(std over folds {random_table.loc[random_search.best_index_, 'std_test_score']:.4f})")
 print(f"test accuracy of the refitted best forest: {random_search.score(X_test, y_test):.3f}")
 distinct = {name: random_table[f"param_{name}"].nunique() for name in param_grid}
-print("distinct values tried per hyperparameter: random", distinct, "| grid", {k: len(v) for k, v in param_grid.items()})
+print("distinct values tried per hyperparameter: random", distinct,
+      "| grid", {k: len(v) for k, v in param_grid.items()})
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
