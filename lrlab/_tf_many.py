@@ -26,6 +26,14 @@ floats):
 * ``adamw``: the decoupled decay of ``sgd``, then the Adam step;
 * ``rmsprop``: ``v ← ρ·v + (1−ρ)·g²``, ``w ← w − η·g/√(v + ε²)``.
 
+CNNs (:class:`lrlab.training.CNNSpec`) go through the same trainer with
+another forward pass (:class:`_CNNTrainer`): each convolution is im2col — the
+``width`` strided slices of the zero-padded feature map ``(M, b, length,
+channels)`` concatenated into patches ``(M, b, out_length, width·channels)`` —
+and one batched ``matmul`` with the kernels ``(M, width·channels, out)``
+(the first layer's patches are the batch's own, shared by all models: one
+``einsum``); then the flatten and the dense layer as in the MLP.
+
 A diverged model is frozen: its LR becomes 0 and its weights and optimizer
 state are set to zero, so it computes finite zeros and never changes again.
 
@@ -46,7 +54,7 @@ from collections import OrderedDict  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from lrlab import many  # noqa: E402
+from lrlab import many, training  # noqa: E402
 
 __all__ = ["device_name", "trainer"]
 
@@ -122,7 +130,8 @@ def trainer(plan: many.ManyPlan, device: str) -> "_Trainer":
     trainer's start.
     """
     key = _signature(plan, device)
-    found = _CACHE.pop(key, None) or _Trainer(plan, device)
+    kind = _CNNTrainer if isinstance(plan.spec, training.CNNSpec) else _Trainer
+    found = _CACHE.pop(key, None) or kind(plan, device)
     _CACHE[key] = found
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -260,3 +269,31 @@ class _Trainer:
             mask = tf.reshape(tf.constant(keep), [-1] + [1] * (len(variable.shape) - 1))
             variable.assign(tf.where(mask, variable, tf.zeros_like(variable)))
 
+
+
+class _CNNTrainer(_Trainer):
+    """M CNNs of one graph signature: the MLP trainer with an im2col forward pass (see the module's docstring)."""
+
+    def _patches(self, h, j):
+        spec = self.plan.spec
+        k, p, s, n_out = spec.kernel_size[j], spec.padding, spec.stride, spec.lengths[j + 1]
+        pad = [[0, 0]] * (len(h.shape) - 2) + [[p, p], [0, 0]]
+        hp = tf.pad(h, pad) if p else h
+        return tf.concat([hp[..., i:i + s * (n_out - 1) + 1:s, :] for i in range(k)], axis=-1)
+
+    def _logits(self, x):
+        spec = self.plan.spec
+        convs = len(spec.channels)
+        patches = self._patches(x[:, :, None], 0)  # (b, n_out, width): the batch's own, shared
+        h = tf.einsum("blk,mko->mblo", patches, self.kernels[0][:, :, 0, :]) + self.biases[0][:, None, None, :]
+        for j in range(1, convs):
+            h = self.hidden(h)
+            patches = self._patches(h, j)
+            shape = tf.shape(patches)
+            kernel = tf.reshape(self.kernels[j], (shape[0], -1, spec.channels[j]))  # (M, width·in, out)
+            z = tf.matmul(tf.reshape(patches, (shape[0], -1, shape[-1])), kernel)
+            h = tf.reshape(z, (shape[0], shape[1], shape[2], spec.channels[j])) + self.biases[j][:, None, None, :]
+        h = self.hidden(h)
+        shape = tf.shape(h)
+        h = tf.reshape(h, (shape[0], shape[1], -1))
+        return tf.matmul(h, self.kernels[-1]) + self.biases[-1][:, None, :]

@@ -29,12 +29,21 @@ separate :func:`lrlab.torch.fit` calls up to float rounding
 * ``adamw``: ``w ← w·(1 − η·wd)``, then the Adam step;
 * ``rmsprop``: ``v ← ρ·v + (1−ρ)·g²``, ``w ← w − η·g/(√v + ε)``.
 
+CNNs (:class:`lrlab.training.CNNSpec`, :class:`_CNNTrainer`) use the same
+``(M, P)`` tensors and updates with an im2col forward pass — the zero-padded
+feature map ``(M, b, length, channels)`` unfolded into patches ``(M, b,
+out_length, width·channels)``, one ``baddbmm`` with the kernels ``(M,
+width·channels, out)`` — and its hand-written backward: the kernel gradient is
+``patchesᵀ·dz``, the input gradient ``dz·kernelᵀ`` folded back onto the
+positions each patch came from (col2im: ``width`` strided additions).
+
 A diverged model is dropped from the batch: its rows of every tensor are cut
 out, so it never changes again and costs nothing from the next epoch on.
 """
 
 from __future__ import annotations
 
+import math
 import os
 
 from lrlab.determinism import configure_torch
@@ -46,7 +55,7 @@ torch = configure_torch()
 import numpy as np  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from lrlab import many  # noqa: E402
+from lrlab import many, training  # noqa: E402
 
 __all__ = ["device_name", "trainer"]
 
@@ -325,6 +334,83 @@ class _Trainer:
 
 
 
+class _CNNTrainer(_Trainer):
+    """M CNNs as one ``(M, P)`` tensor: im2col convolutions and their hand-written backward (module docstring)."""
+
+    def _views(self):
+        """Point each layer's (kernel (M, width·in, out), bias) and gradient views into the ``(M, P)`` tensors."""
+        m = len(self.ids)
+        self.tensors["g"] = torch.empty_like(self.tensors["w"])
+        self.scratch = torch.empty_like(self.tensors["w"])
+        self.layers, self.grads, start = [], [], 0
+        for shape in self.plan.spec.shapes:
+            rows, width = math.prod(shape[:-1]), shape[-1]
+            end = start + rows * width
+            for target, name in ((self.layers, "w"), (self.grads, "g")):
+                flat = self.tensors[name]
+                target.append((flat[:, start:end].view(m, rows, width), flat[:, end:end + width]))
+            start = end + width
+        self.kernels_t = [kernel.transpose(1, 2) for kernel, _ in self.layers]
+        self.biases = [bias.unsqueeze(1) for _, bias in self.layers]
+        self.per_update = {name: list(table.unbind(0)) for name, table in self.tables.items()}
+        self.buffers = {}
+
+    def _patches(self, h, j):
+        """Return the im2col patches ``(..., out_length, width·channels)`` of ``h (..., length, channels)``."""
+        spec = self.plan.spec
+        padded = F.pad(h, (0, 0, spec.padding, spec.padding)) if spec.padding else h
+        windows = padded.unfold(-2, spec.kernel_size[j], spec.stride)  # (..., out_length, channels, width)
+        return windows.transpose(-1, -2).reshape(*windows.shape[:-2], -1).contiguous()
+
+    def _forward(self, x):
+        """Return ``(logits (M, b, classes), (inputs of each layer, output of each convolution))``."""
+        spec, m, b = self.plan.spec, len(self.ids), len(x)
+        inputs, outputs = [], []
+        patches = self._patches(x.unsqueeze(-1), 0)  # (b, length, width): the batch's own, shared by all models
+        inputs.append(patches)
+        h = torch.matmul(patches.reshape(1, -1, patches.shape[-1]), self.layers[0][0]).add_(self.biases[0])
+        for j in range(len(spec.channels)):
+            if j:
+                patches = self._patches(h, j)
+                inputs.append(patches)
+                h = torch.baddbmm(self.biases[j], patches.view(m, -1, patches.shape[-1]), self.layers[j][0])
+            h = self.hidden(h).view(m, b, spec.lengths[j + 1], spec.channels[j])
+            outputs.append(h)
+        flat = h.reshape(m, b, -1)
+        inputs.append(flat)
+        return torch.baddbmm(self.biases[-1], flat, self.layers[-1][0]), (inputs, outputs)
+
+    def _backward(self, dz, cache):
+        """Write each model's gradients into the ``g`` tensor, from d(loss)/d(logits)."""
+        spec, (inputs, outputs), m = self.plan.spec, cache, len(self.ids)
+        g_kernel, g_bias = self.grads[-1]
+        g_kernel.copy_(torch.bmm(inputs[-1].transpose(1, 2), dz))
+        torch.sum(dz, 1, out=g_bias)
+        da = torch.bmm(dz, self.kernels_t[-1]).view(outputs[-1].shape)
+        for j in range(len(spec.channels) - 1, -1, -1):
+            dz = self.hidden_backward(da, outputs[j]).view(m, -1, spec.channels[j])
+            g_kernel, g_bias = self.grads[j]
+            patches = inputs[j]
+            if j == 0:
+                g_kernel.copy_(torch.matmul(patches.reshape(1, -1, patches.shape[-1]).transpose(1, 2), dz))
+            else:
+                g_kernel.copy_(torch.bmm(patches.view(m, -1, patches.shape[-1]).transpose(1, 2), dz))
+            torch.sum(dz, 1, out=g_bias)
+            if j:
+                da = self._fold(torch.bmm(dz, self.kernels_t[j]).view(*patches.shape), j)
+
+    def _fold(self, d_patches, j):
+        """Return d(loss)/d(input of convolution j) from d(loss)/d(patches): col2im, one strided add per tap."""
+        spec = self.plan.spec
+        k, p, s = spec.kernel_size[j], spec.padding, spec.stride
+        n_in, n_out, channels = spec.lengths[j], spec.lengths[j + 1], spec.channels[j - 1]
+        d_patches = d_patches.view(*d_patches.shape[:-1], k, channels)
+        out = d_patches.new_zeros(*d_patches.shape[:2], n_in + 2 * p, channels)
+        for i in range(k):
+            out[:, :, i:i + s * (n_out - 1) + 1:s, :] += d_patches[:, :, :, i, :]
+        return out[:, :, p:p + n_in, :].contiguous()
+
+
 def trainer(plan: many.ManyPlan, device: str) -> _Trainer:
     """Return a trainer of the M models of ``plan`` on ``device`` (``"cpu"`` or ``"cuda"``)."""
-    return _Trainer(plan, device)
+    return (_CNNTrainer if isinstance(plan.spec, training.CNNSpec) else _Trainer)(plan, device)

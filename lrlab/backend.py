@@ -40,7 +40,7 @@ __all__ = ["FUNCTIONS", "Backend"]
 
 #: the public functions of a backend module (besides the callback classes of :mod:`lrlab.callbacks`,
 #: which both export as ``EarlyStopping``, ``ModelCheckpoint`` and ``ReduceLROnPlateau``)
-FUNCTIONS = ("descend", "device_name", "evaluate", "fit", "fit_many", "load_model", "lr_range_test", "mlp",
+FUNCTIONS = ("cnn", "descend", "device_name", "evaluate", "fit", "fit_many", "load_model", "lr_range_test", "mlp",
              "optimizer", "predict", "set_weights", "weights")
 
 
@@ -103,6 +103,26 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
+    def cnn(self, channels=(25, 25, 25), kernel_size=(5, 3, 3), classes=10, activation="relu",
+            output_activation="softmax", *, length=40, stride=2, padding=1, seed=0, weights=None, dtype="float64"):
+        """Return a small 1-D CNN of the framework whose initial weights were drawn in numpy (MNIST-1D).
+
+        ``cnn()`` is the CNN of Greydanus & Kobak's MNIST-1D paper: a row of
+        ``length`` samples is one channel; convolutions of ``channels[j]``
+        filters of width ``kernel_size[j]`` (one width for all, or one each),
+        ``stride`` and ``padding`` zeros at both ends, each followed by
+        ``activation``; the last feature map flattened position-major into a
+        dense layer to ``classes`` logits; then ``output_activation`` as its own
+        layer, as in ``mlp``. The weights are
+        :func:`lrlab.training.initial_weights` of the
+        :class:`lrlab.training.CNNSpec` (``seed``) or the given ``[(kernel,
+        bias), ...]`` in lrlab's layout (conv kernels ``(width, in, out)``, the
+        dense kernel ``(flat, classes)``): the same numbers in both frameworks.
+        ``fit``, ``lr_range_test``, ``evaluate``, ``predict`` and ``fit_many``
+        take it as they take an MLP.
+        """
+
+    @abc.abstractmethod
     def weights(self, model) -> list:
         """Return the model's weights as numpy ``[(kernel (in, out), bias), ...]`` (copies)."""
 
@@ -130,7 +150,8 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def _spec(self, model) -> training.MLPSpec:
-        """Return the :class:`~lrlab.training.MLPSpec` of a model made by :meth:`mlp` (else ParameterError)."""
+        """Return the :class:`~lrlab.training.MLPSpec` of a model made by :meth:`mlp` (a
+        :class:`~lrlab.training.CNNSpec` for :meth:`cnn`; else ParameterError)."""
 
     @abc.abstractmethod
     def _tensor(self, array):
@@ -240,15 +261,20 @@ class Backend(abc.ABC):
         """Return ``(spec, initial weights or None)`` of a model made by :meth:`mlp`, or of an MLPSpec."""
         if isinstance(model, training.MLPSpec):
             return training.check_mlp(model.sizes, model.activation, model.output_activation, model.dtype), None
+        if isinstance(model, training.CNNSpec):
+            return training.check_cnn(model.channels, model.kernel_size, model.classes, model.activation,
+                                      model.output_activation, length=model.length, stride=model.stride,
+                                      padding=model.padding, dtype=model.dtype), None
         return self._spec(model), self.weights(model)
 
     def fit_many(self, model, train, val=None, *, optimizer, loss, epochs, batch_size=32, configs,
                  schedule_unit="step", seed=0, metric=None, device=None):
         """Return the history of M models trained together, one row per model and epoch (E000-5, C000-1).
 
-        ``model`` is a model made by ``mlp`` (it stays untouched; every
+        ``model`` is a model made by ``mlp`` or ``cnn`` (it stays untouched; every
         configuration without ``init_seed`` starts from its weights) or an
-        :class:`lrlab.training.MLPSpec` (those start from ``initial_weights(spec,
+        :class:`lrlab.training.MLPSpec` or :class:`~lrlab.training.CNNSpec` (those
+        start from ``initial_weights(spec,
         0)``). ``configs`` lists one dict per model (or a DataFrame, one row per
         model; :func:`lrlab.many.grid` makes a grid) setting any of
         :data:`lrlab.many.CONFIG_KEYS`: ``lr`` (a float or an lrlab schedule), the

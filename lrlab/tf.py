@@ -11,7 +11,9 @@ themselves — lives in :mod:`lrlab.backend`, :mod:`lrlab.training` and
 :mod:`lrlab.callbacks`; this module only makes the Keras calls:
 
 * ``mlp`` — a ``keras.Sequential`` of ``Dense`` layers and a final
-  ``Activation`` layer, loaded with weights drawn once in numpy;
+  ``Activation`` layer, loaded with weights drawn once in numpy; ``cnn`` — a
+  ``keras.Sequential`` of ``Reshape`` (one channel), ``ZeroPadding1D`` and
+  ``"valid"`` ``Conv1D`` layers, ``Flatten``, ``Dense`` and ``Activation``;
 * ``fit`` — native ``keras.optimizers`` and ``keras.optimizers.schedules``,
   driven by one compiled ``tf.function`` per epoch (a ``tf.while_loop`` over
   the batches: no per-step Python); a last partial batch is kept, as Keras does;
@@ -56,7 +58,7 @@ from lrlab import _tf_many, training  # noqa: E402
 from lrlab.backend import Backend  # noqa: E402
 from lrlab.callbacks import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau  # noqa: E402
 
-__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "device_name", "evaluate", "fit",
+__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "cnn", "descend", "device_name", "evaluate", "fit",
            "fit_many", "load_model", "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
 
 
@@ -119,6 +121,11 @@ def _metric_fn(metric, loss, activation):
     if metric == "mae":
         return lambda z, y: tf.reduce_mean(tf.abs(activation(z) - y))
     return lambda z, y: tf.zeros((), z.dtype)
+
+
+def _weighted(model) -> list:
+    """Return the layers with a kernel and a bias (``Dense``, ``Conv1D``), input first."""
+    return [layer for layer in model.layers if isinstance(layer, (keras.layers.Dense, keras.layers.Conv1D))]
 
 
 def _logits(model, x):
@@ -256,7 +263,41 @@ class _TensorFlow(Backend):
         self.set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
         return model
 
+    def cnn(self, channels=(25, 25, 25), kernel_size=(5, 3, 3), classes=10, activation="relu",
+            output_activation="softmax", *, length=40, stride=2, padding=1, seed=0, weights=None, dtype="float64"):
+        """Keras: ``Reshape((length, 1))``, then per convolution ``ZeroPadding1D(padding)`` and a ``"valid"``
+        ``Conv1D`` (PyTorch's ``Conv1d(padding=p)``; Keras's ``"same"`` pads differently with stride 2), then
+        ``Flatten``, ``Dense`` and an ``Activation`` layer."""
+        spec = training.check_cnn(channels, kernel_size, classes, activation, output_activation, length=length,
+                                  stride=stride, padding=padding, dtype=dtype)
+        layers = [keras.Input((spec.length,), dtype=spec.dtype), keras.layers.Reshape((spec.length, 1),
+                                                                                       dtype=spec.dtype)]
+        for k, _, c_out in spec.shapes[:-1]:
+            if spec.padding:
+                layers.append(keras.layers.ZeroPadding1D(spec.padding, dtype=spec.dtype))
+            layers.append(keras.layers.Conv1D(c_out, k, strides=spec.stride, activation=spec.activation,
+                                              dtype=spec.dtype))
+        layers += [keras.layers.Flatten(dtype=spec.dtype), keras.layers.Dense(spec.classes, dtype=spec.dtype),
+                   keras.layers.Activation(spec.output_activation, dtype=spec.dtype)]
+        model = keras.Sequential(layers)
+        self.set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
+        return model
+
+    def _cnn_spec(self, model) -> training.CNNSpec:
+        layers = model.layers
+        convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv1D)]
+        pads = [layer for layer in layers if isinstance(layer, keras.layers.ZeroPadding1D)]
+        dense = layers[-2]
+        if not isinstance(dense, keras.layers.Dense) or not isinstance(layers[-1], keras.layers.Activation):
+            raise training.ParameterError(f"model = {model!r} is not allowed; expected a model made by lrlab.tf.cnn")
+        return training.check_cnn(tuple(int(c.filters) for c in convs), tuple(int(c.kernel_size[0]) for c in convs),
+                                  int(dense.units), convs[0].activation.__name__, layers[-1].activation.__name__,
+                                  length=int(layers[0].target_shape[0]), stride=int(convs[0].strides[0]),
+                                  padding=int(pads[0].padding[0]) if pads else 0, dtype=dense.kernel.dtype)
+
     def _spec(self, model) -> training.MLPSpec:
+        if isinstance(model, keras.Sequential) and any(isinstance(x, keras.layers.Conv1D) for x in model.layers):
+            return self._cnn_spec(model)
         layers = getattr(model, "layers", None)
         if not isinstance(model, keras.Sequential) or len(layers) < 2 \
                 or not isinstance(layers[-1], keras.layers.Activation) \
@@ -269,10 +310,10 @@ class _TensorFlow(Backend):
 
     def weights(self, model) -> list:
         self._spec(model)
-        return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in model.layers[:-1]]
+        return [(layer.kernel.numpy().copy(), layer.bias.numpy().copy()) for layer in _weighted(model)]
 
     def set_weights(self, model, weights) -> None:
-        for layer, (kernel, bias) in zip(model.layers[:-1], training.check_weights(self._spec(model), weights)):
+        for layer, (kernel, bias) in zip(_weighted(model), training.check_weights(self._spec(model), weights)):
             layer.kernel.assign(kernel)
             layer.bias.assign(bias)
 
@@ -293,5 +334,5 @@ class _TensorFlow(Backend):
 #: the backend object whose bound methods are this module's functions
 BACKEND = _TensorFlow()
 FRAMEWORK = BACKEND.framework
-(descend, device_name, evaluate, fit, fit_many, load_model, lr_range_test, mlp, optimizer, predict, set_weights,
- weights) = BACKEND.functions()  # in lrlab.backend.FUNCTIONS order (tests/test_backend_contract.py checks)
+(cnn, descend, device_name, evaluate, fit, fit_many, load_model, lr_range_test, mlp, optimizer, predict,
+ set_weights, weights) = BACKEND.functions()  # in lrlab.backend.FUNCTIONS order (tests/test_backend_contract.py checks)

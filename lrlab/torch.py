@@ -12,7 +12,9 @@ module only makes the torch calls (``import torch`` below is the real PyTorch:
 imports are absolute):
 
 * ``mlp`` — an ``nn.Sequential`` of ``Linear`` layers and activation
-  modules, loaded with weights drawn once in numpy;
+  modules, loaded with weights drawn once in numpy; ``cnn`` — an
+  ``nn.Sequential`` of ``Unflatten`` (one channel), ``Conv1d`` and activation
+  modules, a channels-last flatten and a ``Linear`` layer, loaded the same way;
 * ``fit`` — native ``torch.optim`` optimizers (``foreach=True``) and
   ``torch.optim.lr_scheduler`` schedulers, over batches pre-sliced as views of
   one gathered tensor per epoch (no DataLoader, no per-step ``.item()``: the
@@ -61,7 +63,7 @@ from lrlab.backend import Backend  # noqa: E402
 from lrlab.callbacks import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau  # noqa: E402
 from lrlab.params import ParameterError  # noqa: E402
 
-__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "descend", "device_name", "evaluate", "fit",
+__all__ = ["EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "cnn", "descend", "device_name", "evaluate", "fit",
            "fit_many", "load_model", "lr_range_test", "mlp", "optimizer", "predict", "set_weights", "weights"]
 
 
@@ -82,6 +84,22 @@ _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "linear
                 "softmax": lambda: nn.Softmax(dim=-1)}
 _NAMES = {nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.Identity: "linear", nn.Softmax: "softmax"}
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class ChannelsLastFlatten(nn.Module):
+    """Flatten ``(n, channels, length)`` position-major, as Keras's ``Flatten`` of ``(n, length, channels)``."""
+
+    def forward(self, h):
+        return h.transpose(1, 2).flatten(1)
+
+
+def _cnn_layers(model) -> list:
+    """Return the ``Conv1d`` and ``Linear`` layers of a model made by ``cnn``."""
+    return [m for m in model if isinstance(m, (nn.Conv1d, nn.Linear))]
+
+
+def _is_cnn(model) -> bool:
+    return isinstance(model, nn.Sequential) and len(model) > 0 and isinstance(model[0], nn.Unflatten)
 
 
 def _native_optimizer(spec: training.OptimizerSpec, params):
@@ -278,7 +296,40 @@ class _Torch(Backend):
         self.set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
         return model
 
+    def cnn(self, channels=(25, 25, 25), kernel_size=(5, 3, 3), classes=10, activation="relu",
+            output_activation="softmax", *, length=40, stride=2, padding=1, seed=0, weights=None, dtype="float64"):
+        """torch: ``nn.Sequential(Unflatten(1, (1, length)), Conv1d, activation, ..., ChannelsLastFlatten,
+        Linear, output activation)``; ``Conv1d.weight`` holds the kernel ``(width, in, out)`` as ``(out, in,
+        width)``."""
+        spec = training.check_cnn(channels, kernel_size, classes, activation, output_activation, length=length,
+                                  stride=stride, padding=padding, dtype=dtype)
+        kind = _DTYPES[spec.dtype]
+        modules = [nn.Unflatten(1, (1, spec.length))]
+        for k, c_in, c_out in spec.shapes[:-1]:
+            modules += [nn.utils.skip_init(nn.Conv1d, c_in, c_out, k, stride=spec.stride, padding=spec.padding,
+                                           dtype=kind), _ACTIVATIONS[spec.activation]()]
+        flat, classes = spec.shapes[-1]
+        modules += [ChannelsLastFlatten(), nn.utils.skip_init(nn.Linear, flat, classes, dtype=kind),
+                    _ACTIVATIONS[spec.output_activation]()]
+        model = nn.Sequential(*modules)
+        self.set_weights(model, training.initial_weights(spec, seed) if weights is None else weights)
+        return model
+
+    def _cnn_spec(self, model) -> training.CNNSpec:
+        convs, dense = _cnn_layers(model)[:-1], _cnn_layers(model)[-1]
+        activations = [m for m in model if type(m) in _NAMES]
+        if not convs or not all(isinstance(m, nn.Conv1d) for m in convs) or not isinstance(dense, nn.Linear):
+            raise ParameterError(f"model = {type(model).__name__} is not allowed; expected a model made by "
+                                 "lrlab.torch.cnn")
+        dtype = {v: k for k, v in _DTYPES.items()}[dense.weight.dtype]
+        return training.check_cnn(tuple(m.out_channels for m in convs), tuple(m.kernel_size[0] for m in convs),
+                                  dense.out_features, _NAMES[type(activations[0])], _NAMES[type(activations[-1])],
+                                  length=int(model[0].unflattened_size[-1]), stride=convs[0].stride[0],
+                                  padding=convs[0].padding[0], dtype=dtype)
+
     def _spec(self, model) -> training.MLPSpec:
+        if _is_cnn(model):
+            return self._cnn_spec(model)
         modules = list(model) if isinstance(model, nn.Sequential) else []
         linears, activations = modules[0::2], modules[1::2]
         if len(modules) < 2 or len(modules) % 2 or not all(isinstance(m, nn.Linear) for m in linears) \
@@ -292,10 +343,21 @@ class _Torch(Backend):
 
     def weights(self, model) -> list:
         self._spec(model)
+        if _is_cnn(model):
+            return [(layer.weight.detach().numpy().transpose(2, 1, 0).copy() if isinstance(layer, nn.Conv1d)
+                     else layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy())
+                    for layer in _cnn_layers(model)]
         return [(layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy())
                 for layer in model[0::2]]
 
     def set_weights(self, model, weights) -> None:
+        if _is_cnn(model):
+            with torch.no_grad():
+                for layer, (kernel, bias) in zip(_cnn_layers(model),
+                                                 training.check_weights(self._spec(model), weights)):
+                    layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T)))  # (w, in, out) -> (out, in, w)
+                    layer.bias.copy_(torch.from_numpy(bias))
+            return
         with torch.no_grad():
             for layer, (kernel, bias) in zip(model[0::2], training.check_weights(self._spec(model), weights)):
                 layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.T)))
@@ -315,6 +377,12 @@ class _Torch(Backend):
         """torch: a ``torch.save`` dictionary of the layer spec and the ``state_dict``."""
         saved = torch.load(path, weights_only=True)
         spec = saved["spec"]
+        if spec.get("kind") == "cnn":
+            model = self.cnn(spec["channels"], spec["kernel_size"], spec["classes"], spec["activation"],
+                             spec["output_activation"], length=spec["length"], stride=spec["stride"],
+                             padding=spec["padding"], dtype=spec["dtype"])
+            model.load_state_dict(saved["state_dict"])
+            return model
         model = self.mlp(spec["sizes"], spec["activation"], spec["output_activation"], dtype=spec["dtype"])
         model.load_state_dict(saved["state_dict"])
         return model
@@ -323,5 +391,5 @@ class _Torch(Backend):
 #: the backend object whose bound methods are this module's functions
 BACKEND = _Torch()
 FRAMEWORK = BACKEND.framework
-(descend, device_name, evaluate, fit, fit_many, load_model, lr_range_test, mlp, optimizer, predict, set_weights,
- weights) = BACKEND.functions()  # in lrlab.backend.FUNCTIONS order (tests/test_backend_contract.py checks)
+(cnn, descend, device_name, evaluate, fit, fit_many, load_model, lr_range_test, mlp, optimizer, predict,
+ set_weights, weights) = BACKEND.functions()  # in lrlab.backend.FUNCTIONS order (tests/test_backend_contract.py checks)

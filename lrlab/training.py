@@ -4,7 +4,8 @@
 that decides *what* those calls compute lives here, once, so that the two
 frameworks run the same experiment:
 
-* the model spec of ``mlp`` and its initial weights, drawn once in numpy
+* the model spec of ``mlp`` (:class:`MLPSpec`) and of ``cnn`` (:class:`CNNSpec`,
+  a small 1-D CNN) and their initial weights, drawn once in numpy
   (Glorot-uniform kernels, zero biases), so both frameworks start identical;
 * the optimizer spec of ``optimizer``: lrlab's defaults, the same in both
   frameworks (the backends document how each maps onto the native class);
@@ -31,6 +32,7 @@ from lrlab.params import ParameterError, check_bool, check_choice, check_int, ch
 
 __all__ = [
     "ACTIVATIONS",
+    "CNNSpec",
     "adam_epsilon",
     "DESCEND_COLUMNS",
     "LOSSES",
@@ -44,6 +46,7 @@ __all__ = [
     "check_descend",
     "check_fit",
     "check_loss_metric",
+    "check_cnn",
     "check_lr",
     "check_mlp",
     "check_optimizer",
@@ -159,6 +162,133 @@ class MLPSpec:
                 "output_activation": self.output_activation, "dtype": self.dtype}
 
 
+@dataclass(frozen=True)
+class CNNSpec:
+    """A small 1-D CNN: convolutions over a signal of ``length`` samples, then one dense layer (MNIST-1D).
+
+    The input row ``(length,)`` is one channel; each convolution j has
+    ``channels[j]`` filters of width ``kernel_size[j]``, moves by ``stride`` and
+    sees ``padding`` zeros added at both ends (PyTorch's ``Conv1d(padding=p)``;
+    Keras: ``ZeroPadding1D(p)`` then a ``"valid"`` ``Conv1D``), then
+    ``activation``. The last feature map is flattened channels-last (position
+    major, Keras's ``Flatten``; torch transposes before flattening) into a dense
+    layer to ``classes`` logits, then ``output_activation``. The defaults are
+    the CNN of Greydanus & Kobak (MNIST-1D, 94 % test accuracy): three
+    convolutions of 25 channels, widths 5, 3, 3, stride 2, padding 1, lengths
+    40 → 19 → 10 → 5, dense 125 → 10. Weights in lrlab's layout: conv kernels
+    ``(width, in_channels, out_channels)`` (Keras's), the dense kernel
+    ``(125, classes)``, biases ``(out,)``. Trains in float64 by default, as
+    :class:`MLPSpec`.
+    """
+
+    length: int = 40
+    channels: tuple = (25, 25, 25)
+    kernel_size: tuple = (5, 3, 3)
+    stride: int = 2
+    padding: int = 1
+    classes: int = 10
+    activation: str = "relu"
+    output_activation: str = "softmax"
+    dtype: str = "float64"
+
+    @property
+    def lengths(self) -> list[int]:
+        """Return the signal length before the first convolution and after each."""
+        out = [self.length]
+        for k in self.kernel_size:
+            out.append((out[-1] + 2 * self.padding - k) // self.stride + 1)
+        return out
+
+    @property
+    def sizes(self) -> tuple:
+        """Return ``(input width, output width)``: what the rows of ``x`` and ``y`` hold."""
+        return (self.length, self.classes)
+
+    @property
+    def shapes(self) -> list[tuple]:
+        """Return each layer's kernel shape: ``(width, in, out)`` per convolution, then ``(flat, classes)``."""
+        ins = (1,) + tuple(self.channels[:-1])
+        convs = [(k, c_in, c_out) for k, c_in, c_out in zip(self.kernel_size, ins, self.channels)]
+        return convs + [(self.lengths[-1] * self.channels[-1], self.classes)]
+
+    def as_dict(self) -> dict:
+        return {"kind": "cnn", "length": self.length, "channels": list(self.channels),
+                "kernel_size": list(self.kernel_size), "stride": self.stride, "padding": self.padding,
+                "classes": self.classes, "activation": self.activation,
+                "output_activation": self.output_activation, "dtype": self.dtype}
+
+
+def _whole(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ParameterError(f"{name} = {value!r} is not allowed; expected a whole number >= {low}")
+    return int(value)
+
+
+def check_cnn(channels=(25, 25, 25), kernel_size=(5, 3, 3), classes=10, activation="relu",
+              output_activation="softmax", *, length=40, stride=2, padding=1, dtype="float64") -> CNNSpec:
+    """Return the :class:`CNNSpec` of ``cnn(...)`` after checking every argument.
+
+    ``kernel_size`` is one width for every convolution or one per convolution;
+    every feature map must keep at least one position.
+    """
+    if not isinstance(channels, (list, tuple)) or not channels:
+        raise ParameterError(f"channels = {channels!r} is not allowed; expected a list of >= 1 whole numbers >= 1")
+    channels = tuple(_whole("channels", c, 1) for c in channels)
+    widths = (kernel_size,) * len(channels) if isinstance(kernel_size, numbers.Integral) else kernel_size
+    if not isinstance(widths, (list, tuple)) or len(widths) != len(channels):
+        raise ParameterError(f"kernel_size = {kernel_size!r} is not allowed; expected a whole number or one per "
+                             f"convolution ({len(channels)})")
+    spec = CNNSpec(_whole("length", length, 1), channels, tuple(_whole("kernel_size", k, 1) for k in widths),
+                   _whole("stride", stride, 1), _whole("padding", padding, 0), _whole("classes", classes, 1),
+                   check_choice("activation", activation, ACTIVATIONS),
+                   check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS),
+                   check_choice("dtype", dtype, ("float32", "float64")))
+    if min(spec.lengths) < 1:
+        raise ParameterError(f"kernel_size = {kernel_size!r} is not allowed with length = {length}: the feature "
+                             f"maps would have lengths {spec.lengths}; every one needs >= 1 position")
+    return spec
+
+
+def _initial_cnn_weights(spec: CNNSpec, rng) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return a CNN's ``[(kernel, bias), ...]``: Glorot-uniform with Keras's fans (receptive field × channels)."""
+    weights = []
+    for shape in spec.shapes:
+        receptive = math.prod(shape[:-2])
+        limit = math.sqrt(6.0 / (receptive * shape[-2] + receptive * shape[-1]))
+        kernel = rng.uniform(-limit, limit, size=shape).astype(spec.dtype)
+        weights.append((kernel, np.zeros(shape[-1], dtype=spec.dtype)))
+    return weights
+
+
+def windows(h, spec: CNNSpec, j: int):
+    """Return the im2col patches of feature map ``h (..., length, channels)`` for convolution j.
+
+    The result is ``(..., out_length, width·channels)``, patch entry ``i·channels
+    + c`` being input position ``stride·t + i − padding``, channel ``c`` — the
+    row order of the conv kernel ``(width, in, out)`` reshaped to ``(width·in,
+    out)``. numpy; the batched trainers do the same in their framework.
+    """
+    k, (p, s), n_out = spec.kernel_size[j], (spec.padding, spec.stride), spec.lengths[j + 1]
+    pad = [(0, 0)] * (h.ndim - 2) + [(p, p), (0, 0)]
+    hp = np.pad(h, pad)
+    parts = [hp[..., i:i + s * (n_out - 1) + 1:s, :] for i in range(k)]
+    return np.concatenate(parts, axis=-1)
+
+
+def _np_cnn_logits(spec: CNNSpec, weights, x):
+    """Return the ``(M, n, classes)`` logits of M CNNs with stacked ``weights`` on rows ``x`` (float64 numpy)."""
+    hidden = _NP_ACTIVATIONS[spec.activation]
+    h = np.asarray(x, np.float64)[None, :, :, None]
+    for j, (kernel, bias) in enumerate(weights[:-1]):
+        kernel = np.asarray(kernel, np.float64)
+        patches = windows(h, spec, j)
+        flat = kernel.reshape(len(kernel), 1, -1, kernel.shape[-1])
+        h = hidden(patches @ flat + np.asarray(bias, np.float64)[:, None, None, :])
+    kernel, bias = weights[-1]
+    h = h.reshape(h.shape[0], h.shape[1], -1)
+    return h @ np.asarray(kernel, np.float64) + np.asarray(bias, np.float64)[:, None, :]
+
+
 def check_mlp(layers, activation, output_activation, dtype="float64") -> MLPSpec:
     """Return the :class:`MLPSpec` of ``mlp(layers, ...)`` after checking every argument.
 
@@ -185,6 +315,8 @@ def initial_weights(spec: MLPSpec, seed: int) -> list[tuple[np.ndarray, np.ndarr
     """
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
     rng = np.random.default_rng(seed)
+    if isinstance(spec, CNNSpec):
+        return _initial_cnn_weights(spec, rng)
     weights = []
     for fan_in, fan_out in spec.shapes:
         limit = math.sqrt(6.0 / (fan_in + fan_out))
@@ -195,7 +327,7 @@ def initial_weights(spec: MLPSpec, seed: int) -> list[tuple[np.ndarray, np.ndarr
 
 def check_weights(spec: MLPSpec, weights) -> list[tuple[np.ndarray, np.ndarray]]:
     """Return ``weights`` as ``[(kernel (in, out), bias (out,)), ...]`` in the spec's dtype, checked against it."""
-    expected = [((i, o), (o,)) for i, o in spec.shapes]
+    expected = [(tuple(shape), (shape[-1],)) for shape in spec.shapes]
     try:
         pairs = [(np.asarray(k, dtype=spec.dtype), np.asarray(b, dtype=spec.dtype)) for k, b in weights]
     except (TypeError, ValueError):
@@ -436,16 +568,23 @@ def initial_losses(spec: MLPSpec, weights, x, y, loss: str) -> np.ndarray:
     the same number.
     """
     size = len(weights[0][0])
-    chunk = max(1, 2**22 // (len(x) * max(spec.sizes)))  # bounds the (models, rows, width) activations
+    if isinstance(spec, CNNSpec):  # bounds the (models, rows, positions, patch) activations
+        per_row = max(n * max(k * c_in, c_out) for n, (k, c_in, c_out) in zip(spec.lengths[1:], spec.shapes))
+        chunk = max(1, 2**22 // (len(x) * per_row))
+    else:
+        chunk = max(1, 2**22 // (len(x) * max(spec.sizes)))  # bounds the (models, rows, width) activations
     if size > chunk:
         return np.concatenate([initial_losses(spec, [(k[i:i + chunk], b[i:i + chunk]) for k, b in weights],
                                               x, y, loss) for i in range(0, size, chunk)])
-    hidden = _NP_ACTIVATIONS[spec.activation]
-    h = np.asarray(x, np.float64)[None]
-    for j, (kernel, bias) in enumerate(weights):
-        h = h @ np.asarray(kernel, np.float64) + np.asarray(bias, np.float64)[:, None, :]
-        if j < len(weights) - 1:
-            h = hidden(h)
+    if isinstance(spec, CNNSpec):
+        h = _np_cnn_logits(spec, weights, x)
+    else:
+        hidden = _NP_ACTIVATIONS[spec.activation]
+        h = np.asarray(x, np.float64)[None]
+        for j, (kernel, bias) in enumerate(weights):
+            h = h @ np.asarray(kernel, np.float64) + np.asarray(bias, np.float64)[:, None, :]
+            if j < len(weights) - 1:
+                h = hidden(h)
     y = np.asarray(y, np.float64)[None]
     if loss == "binary_crossentropy":  # log(1 + e^z) - y z, stable
         rows = (np.logaddexp(0.0, h) - y * h).mean(-1)
