@@ -19,6 +19,10 @@ a ratio counts as met when both clocks reach the target:
     versus one ``fit_many`` in each framework (targets 30× torch, 10× TF), and 64 sequential
     Keras ``model.fit`` calls (``seed001_keras.fit_one``, what a user writes today) versus
     ``lrlab.tf.fit_many`` (target 50×);
+(e) a 16-LR grid of the MNIST-1D CNN (``cnn()``, Greydanus & Kobak's, float64; Adam,
+    3200 training and 800 validation rows, batches of 100, ``--cnn-epochs`` epochs, LRs
+    ``logspace(-4, -1, 16)``): 16 sequential ``fit`` calls versus one ``fit_many`` in each
+    framework (target 8×);
 (d) the matrix-product FLOP/s each run of (c) achieved (forward, weight and input gradients
     of every training batch, forward of the validation set; element-wise work not counted)
     against a measured matmul peak of this machine (the best of a 2048² float32 product in
@@ -30,6 +34,7 @@ printed and stored; compare ratios, not seconds, and only within one run.
 
     .venv/bin/python benchmarks/run.py                # what `make bench` runs
     .venv/bin/python benchmarks/run.py --sequential 16   # time 16 of the 64 sequential fits, scale by 4
+    .venv/bin/python benchmarks/run.py --sections e      # only the CNN grid (e)
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 SIZES = (20, 64, 32, 1)
-TARGETS = {"a": 5.0, "b": 1.0, "c-torch": 30.0, "c-tf": 10.0, "c-keras": 50.0}
+TARGETS = {"a": 5.0, "b": 1.0, "c-torch": 30.0, "c-tf": 10.0, "c-keras": 50.0, "e-torch": 8.0, "e-tf": 8.0}
 
 
 def parse(argv=None):
@@ -60,10 +65,15 @@ def parse(argv=None):
     parser.add_argument("--epochs", type=int, default=10, help="epochs of each model of (c)")
     parser.add_argument("--sequential", type=int, default=None,
                         help="time only this many of the sequential fits of (c), evenly spread, and scale up")
+    parser.add_argument("--sections", default="abcde", help="which sections to run (letters of a-e; d needs c)")
+    parser.add_argument("--cnn-models", type=int, default=16, help="LRs in the CNN grid of (e)")
+    parser.add_argument("--cnn-epochs", type=int, default=3, help="epochs of each CNN of (e)")
     parser.add_argument("--csv", default=str(ROOT / "bench-results" / "bench.csv"))
     args = parser.parse_args(argv)
     if args.threads < 1 or args.repeat < 1 or args.models < 2 or args.epochs < 1:
         parser.error("--threads, --repeat, --epochs must be >= 1 and --models >= 2")
+    if not args.sections or set(args.sections) - set("abcde") or ("d" in args.sections and "c" not in args.sections):
+        parser.error("--sections takes letters of a-e; d needs c")
     if args.sequential is not None and not 1 <= args.sequential <= args.models:
         parser.error(f"--sequential must be in 1..{args.models}")
     return args
@@ -122,7 +132,7 @@ def main(argv=None) -> pd.DataFrame:
 
     import lrlab
     from lrlab import many, schedules, training
-    from lrlab.data import seed001_task
+    from lrlab.data import mnist1d, seed001_task
 
     backends = lrlab.load_backends("tf,torch")
     ltf, lpt = backends["tf"], backends["torch"]
@@ -145,68 +155,97 @@ def main(argv=None) -> pd.DataFrame:
 
     print(f"lrlab benchmark: {args.threads} thread(s), load average {load_before[0]:.2f}", flush=True)
     # (a) seed 001, TensorFlow ------------------------------------------------------------
-    decay = schedules.make("exponential", initial_lr=0.1, decay_steps=100, decay_rate=0.96, staircase=True)
+    if "a" in args.sections:
+        decay = schedules.make("exponential", initial_lr=0.1, decay_steps=100, decay_rate=0.96, staircase=True)
 
-    def lrlab_tf_seed(epochs=100):
-        ltf.fit(ltf.mlp(SIZES), train, val, optimizer=ltf.optimizer("adam", decay), loss="binary_crossentropy",
-                epochs=epochs, batch_size=32)
+        def lrlab_tf_seed(epochs=100):
+            ltf.fit(ltf.mlp(SIZES), train, val, optimizer=ltf.optimizer("adam", decay), loss="binary_crossentropy",
+                    epochs=epochs, batch_size=32)
 
-    seed001_keras.seed_experiment(x, y, epochs=1)  # warm-up: TensorFlow's runtime, Keras's first compile
-    lrlab_tf_seed(epochs=1)
-    row("a", "seed-001 experiment, 100 epochs", "tf", "Keras model.fit (seed)",
-        timed(lambda: seed001_keras.seed_experiment(x, y), args.repeat), "lrlab.tf.fit",
-        timed(lrlab_tf_seed, args.repeat))
+        seed001_keras.seed_experiment(x, y, epochs=1)  # warm-up: TensorFlow's runtime, Keras's first compile
+        lrlab_tf_seed(epochs=1)
+        row("a", "seed-001 experiment, 100 epochs", "tf", "Keras model.fit (seed)",
+            timed(lambda: seed001_keras.seed_experiment(x, y), args.repeat), "lrlab.tf.fit",
+            timed(lrlab_tf_seed, args.repeat))
 
     # (b) seed 001, PyTorch ---------------------------------------------------------------
-    per_epoch = schedules.make("exponential", initial_lr=0.1, decay_steps=1, decay_rate=0.96)
+    if "b" in args.sections:
+        per_epoch = schedules.make("exponential", initial_lr=0.1, decay_steps=1, decay_rate=0.96)
 
-    def lrlab_torch_seed(epochs=100):
-        lpt.fit(lpt.mlp(SIZES), (x, y), None, optimizer=lpt.optimizer("adam", per_epoch),
-                loss="binary_crossentropy", epochs=epochs, batch_size=None, schedule_unit="epoch",
-                shuffle=False)  # the seed's full batch keeps the stored row order
+        def lrlab_torch_seed(epochs=100):
+            lpt.fit(lpt.mlp(SIZES), (x, y), None, optimizer=lpt.optimizer("adam", per_epoch),
+                    loss="binary_crossentropy", epochs=epochs, batch_size=None, schedule_unit="epoch",
+                    shuffle=False)  # the seed's full batch keeps the stored row order
 
-    seed001_torch.seed_experiment(x, y[:, 0], epochs=1)
-    lrlab_torch_seed(epochs=1)
-    row("b", "seed-001 experiment, 100 full-batch epochs", "torch", "PyTorch loop (seed)",
-        timed(lambda: seed001_torch.seed_experiment(x, y[:, 0]), args.repeat), "lrlab.torch.fit",
-        timed(lrlab_torch_seed, args.repeat))
+        seed001_torch.seed_experiment(x, y[:, 0], epochs=1)
+        lrlab_torch_seed(epochs=1)
+        row("b", "seed-001 experiment, 100 full-batch epochs", "torch", "PyTorch loop (seed)",
+            timed(lambda: seed001_torch.seed_experiment(x, y[:, 0]), args.repeat), "lrlab.torch.fit",
+            timed(lrlab_torch_seed, args.repeat))
 
     # (c) the LR grid ---------------------------------------------------------------------
-    lrs = np.logspace(-4, 0, args.models)
-    picked = (np.arange(args.models) if args.sequential is None
-              else np.unique(np.linspace(0, args.models - 1, args.sequential).round().astype(int)))
-    scale = args.models / len(picked)
-    note = "" if len(picked) == args.models else f"{len(picked)} of {args.models} fits timed, x{scale:g}"
-    flops = args.models * mlp_flops(SIZES, len(train[0]), len(val[0]), args.epochs)
-    grid_name = f"{args.models}-LR grid, {args.epochs} epochs"
+    if "c" in args.sections:
+        lrs = np.logspace(-4, 0, args.models)
+        picked = (np.arange(args.models) if args.sequential is None
+                  else np.unique(np.linspace(0, args.models - 1, args.sequential).round().astype(int)))
+        scale = args.models / len(picked)
+        note = "" if len(picked) == args.models else f"{len(picked)} of {args.models} fits timed, x{scale:g}"
+        flops = args.models * mlp_flops(SIZES, len(train[0]), len(val[0]), args.epochs)
+        grid_name = f"{args.models}-LR grid, {args.epochs} epochs"
 
-    def sequential(fit_one):
-        clock = Clock()
-        for lr in lrs[picked]:
-            fit_one(float(lr))
-        return clock.read(scale)
+        def sequential(fit_one):
+            clock = Clock()
+            for lr in lrs[picked]:
+                fit_one(float(lr))
+            return clock.read(scale)
 
-    def fit_many(backend, models=args.models, epochs=args.epochs):
-        backend.fit_many(backend.mlp(SIZES), train, val, optimizer="adam", loss="binary_crossentropy",
-                         epochs=epochs, batch_size=32, configs=many.grid(lr=lrs[:models]))
+        def fit_many(backend, models=args.models, epochs=args.epochs):
+            backend.fit_many(backend.mlp(SIZES), train, val, optimizer="adam", loss="binary_crossentropy",
+                             epochs=epochs, batch_size=32, configs=many.grid(lr=lrs[:models]))
 
-    def fit_one(backend):
-        return lambda lr: backend.fit(backend.mlp(SIZES), train, val, optimizer=backend.optimizer("adam", lr),
-                                      loss="binary_crossentropy", epochs=args.epochs, batch_size=32)
+        def fit_one(backend):
+            return lambda lr: backend.fit(backend.mlp(SIZES), train, val, optimizer=backend.optimizer("adam", lr),
+                                          loss="binary_crossentropy", epochs=args.epochs, batch_size=32)
 
-    for name, backend in (("torch", lpt), ("tf", ltf)):
-        fit_many(backend, models=2, epochs=1)  # warm-up
-        batched = timed(lambda backend=backend: fit_many(backend), args.repeat)
-        row(f"c-{name}", grid_name, name, f"{args.models} x lrlab.{name}.fit", sequential(fit_one(backend)),
-            f"lrlab.{name}.fit_many", batched, flops, note)
-        if name == "tf":
-            seed001_keras.fit_one(0.01, train, val, epochs=1)
-            row("c-keras", grid_name, "tf", f"{args.models} x Keras model.fit",
-                sequential(lambda lr: seed001_keras.fit_one(lr, train, val, args.epochs)),
-                "lrlab.tf.fit_many", batched, flops, note)
+        for name, backend in (("torch", lpt), ("tf", ltf)):
+            fit_many(backend, models=2, epochs=1)  # warm-up
+            batched = timed(lambda backend=backend: fit_many(backend), args.repeat)
+            row(f"c-{name}", grid_name, name, f"{args.models} x lrlab.{name}.fit", sequential(fit_one(backend)),
+                f"lrlab.{name}.fit_many", batched, flops, note)
+            if name == "tf":
+                seed001_keras.fit_one(0.01, train, val, epochs=1)
+                row("c-keras", grid_name, "tf", f"{args.models} x Keras model.fit",
+                    sequential(lambda lr: seed001_keras.fit_one(lr, train, val, args.epochs)),
+                    "lrlab.tf.fit_many", batched, flops, note)
+
+    # (e) the CNN grid on MNIST-1D ----------------------------------------------------------
+    if "e" in args.sections:
+        split = mnist1d()
+        cnn_lrs = np.logspace(-4, -1, args.cnn_models)
+        cnn_grid = f"{args.cnn_models}-LR CNN grid (MNIST-1D), {args.cnn_epochs} epochs"
+
+        def cnn_many(backend, models=args.cnn_models, epochs=args.cnn_epochs):
+            backend.fit_many(training.CNNSpec(), split.train, split.val, optimizer="adam",
+                             loss="categorical_crossentropy", epochs=epochs, batch_size=100,
+                             configs=many.grid(lr=cnn_lrs[:models]))
+
+        def cnn_sequential(backend):
+            clock = Clock()
+            for lr in cnn_lrs:
+                backend.fit(backend.cnn(), split.train, split.val, optimizer=backend.optimizer("adam", float(lr)),
+                            loss="categorical_crossentropy", epochs=args.cnn_epochs, batch_size=100)
+            return clock.read()
+
+        for name, backend in (("torch", lpt), ("tf", ltf)):
+            cnn_many(backend, models=2, epochs=1)  # warm-up
+            backend.fit(backend.cnn(), split.train, split.val, optimizer=backend.optimizer("adam", 1e-3),
+                        loss="categorical_crossentropy", epochs=1, batch_size=100)
+            batched = timed(lambda backend=backend: cnn_many(backend), args.repeat)
+            row(f"e-{name}", cnn_grid, name, f"{args.cnn_models} x lrlab.{name}.fit", cnn_sequential(backend),
+                f"lrlab.{name}.fit_many", batched)
 
     # (d) FLOP/s against the machine's matmul peak --------------------------------------------
-    peaks = matmul_peak(torch, tf)
+    peaks = matmul_peak(torch, tf) if "d" in args.sections else {"torch": np.nan, "tf": np.nan}
     peak = max(peaks.values())
     table = pd.DataFrame(rows)
     table["baseline_gflops"] = table.flops / table.baseline_cpu_s / 1e9
