@@ -17,8 +17,8 @@
 # # The gradient step
 #
 # **Seed rows covered:** E000-1, E004-1 (the update rule), E004-4 (the golden output),
-# C000-1 and the first half of C004-1 (too large a learning rate oscillates or diverges, too small
-# a one is slow).
+# the parts C000-1a–d and C004-1a, C004-1c (too large a learning rate oscillates or diverges,
+# too small a one is slow or stalls), on a quadratic.
 #
 # Everything in this book rests on one line. {term}`Gradient descent <gradient descent>` moves a
 # weight $w$ against the gradient of the loss $L$, by a step the {term}`learning rate` $\eta$ scales:

@@ -17,7 +17,7 @@
 # # The learning-rate range test
 #
 # **Seed rows covered:** E002-1 (the {term}`LR range test`), E004-2 (its epoch-wise variant)
-# and the range-test half of C001-2 ("find the range with a test whose learning rate rises
+# and the part C001-2b of seed 001's tuning tips ("find the range with a test whose learning rate rises
 # linearly or logarithmically").
 #
 # Before any schedule, someone has to pick a learning rate. Seed 002 recommends one short run
@@ -48,6 +48,7 @@ long_start_lr: float = 1e-4  # the second test, fitted to this problem
 long_num_it: int = 300
 check_epochs: int = 10  # epochs of every check run at a fixed learning rate
 epoch_ramp: int = 16  # epochs of the epoch-wise test (E004-2), from long_start_lr to end_lr
+draws: int = 5  # C001-2b: initial weights seed, seed+1, ... on which every test and the grid are repeated
 
 # %%
 # %matplotlib inline
@@ -56,17 +57,20 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from myst_nb import glue
+from scipy.stats import median_abs_deviation
 
 import lrlab
-from lrlab import data, range_test
+from lrlab import data, lr_evidence, plots, report, verdicts
 
+plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(
     globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0), hidden=lrlab.Int(1, 1024),
     optimizer=lrlab.Choice("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"),
     batch_size=lrlab.Int(1, 1000), start_lr=lrlab.Float(0, low_open=True),
     end_lr=lrlab.Float("start_lr", low_open=True), num_it=lrlab.Int(10, 10_000),
     long_start_lr=lrlab.Float(0, "end_lr", low_open=True, high_open=True), long_num_it=lrlab.Int(10, 10_000),
-    check_epochs=lrlab.Int(1, 200), epoch_ramp=lrlab.Int(3, 100))
+    check_epochs=lrlab.Int(1, 200), epoch_ramp=lrlab.Int(3, 100), draws=lrlab.Int(2, 50))
 FW = P.frameworks
 started = time.perf_counter()
 backends = lrlab.load_backends(FW)
@@ -80,9 +84,9 @@ print(f"digits: {len(digits.train[0])} train, {len(digits.val[0])} val, {len(dig
       f"MLP {LAYERS}, {optimizer}, batch {batch_size}: {len(digits.train[0]) // batch_size} full batches an epoch")
 
 
-def model(backend):
-    """Return the chapter's MLP with the initial weights every run starts from (the same in both frameworks)."""
-    return backend.mlp(LAYERS, "relu", "softmax", seed=seed)
+def model(backend, draw=None):
+    """Return the chapter's MLP with the initial weights of ``draw`` (default ``seed``), the same in both frameworks."""
+    return backend.mlp(LAYERS, "relu", "softmax", seed=seed if draw is None else draw)
 
 
 def range_tests(**kwargs):
@@ -145,10 +149,10 @@ def plot_tests(ax, tests, title, xscale="log", ylim=(0, 4)):
 # "steepest descent"), **minimum** (the rate of the lowest $S$, divided by 10), **valley**
 # (halfway down the longest decreasing stretch of $S$; fastai's default) and **slide** (walking
 # from the right end of the curve, the first place where slopes 15 points apart stop
-# differing by more than 0.005).
+# differing by more than $0.005$).
 #
 # Where lrlab differs from fastai, deliberately (the module's documentation has the details):
-# fastai's ramp uses $i/N$ and never reaches `end_lr` (its last rate is 8.3, not 10); fastai
+# fastai's ramp uses $i/N$ and never reaches `end_lr` (its last rate is $8.3$, not 10); fastai
 # has no linear ramp; a NaN loss does not stop fastai's run (its suggestions cut the curve at the
 # first NaN), lrlab stops at it; fastai saves model and optimizer to a file and loads them back,
 # lrlab keeps the weights in memory and discards the test's optimizer; fastai's loader reshuffles
@@ -170,6 +174,10 @@ fig, ax = plt.subplots(figsize=(7, 3.8))
 plot_tests(ax, default_tests, f"{num_it} updates from {start_lr:g} to {end_lr:g} (solid tf, dashed torch)",
            ylim=(1.5, 3.5))
 plt.show()
+h, found_lrs = next(iter(default_tests.values())).history, next(iter(default_tests.values())).suggestions
+glue("rt_raw_min", float(f"{h.lr[h.loss.rolling(5, center=True).mean().idxmin()]:.2g}"), display=False)
+glue("rt_smooth_min", float(f"{h.lr[h.smooth_loss.idxmin()]:.2g}"), display=False)
+glue("rt_spread", round(np.nanmax(list(found_lrs.values())) / np.nanmin(list(found_lrs.values()))), display=False)
 
 # %% [markdown]
 # The two frameworks draw one curve: from identical weights and batches, their per-update
@@ -180,11 +188,12 @@ plt.show()
 # updates are spent below $10^{-2}$, where SGD barely moves the weights, so the descent is
 # squeezed into the last 38. And the smoothing average remembers about
 # $\beta/(1-\beta) = 49$ updates, which here is four decades of learning rate: $S$ keeps falling
-# after the raw loss has turned up, and its minimum sits three times to the right of the raw
-# one (1.6 against 0.51). The suggestions spread over a factor of twenty.
+# after the raw loss has turned up, and its minimum sits to the right of the raw one
+# ({glue:text}`rt_smooth_min` against {glue:text}`rt_raw_min`). The suggestions spread over a
+# factor of {glue:text}`rt_spread`.
 #
 # A test fitted to the problem starts closer to where learning begins and takes more updates
-# (about nine epochs): the same 0.98 memory then spans a smaller range of rates. We run it with
+# (about nine epochs): the same $\beta = 0.98$ memory then spans a smaller range of rates. We run it with
 # the exponential ramp and with Smith's linear one (C001-2's "linear or log increase").
 
 # %%
@@ -200,8 +209,8 @@ plot_tests(axes[1], linear_tests, f"linear: {long_num_it} updates, {long_start_l
 plt.show()
 
 # %% [markdown]
-# The linear ramp reaches 0.03 within its first update and spends almost all of its updates
-# above 0.1; drawn on a log axis its curve is a few points at small rates, then a long, noisy
+# The linear ramp reaches $0.03$ within its first update and spends almost all of its updates
+# above $0.1$; drawn on a log axis its curve is a few points at small rates, then a long, noisy
 # stretch at large ones. The "valley" and "slide" rules look for the longest descent and for
 # where the slope settles; on a linear ramp both land in that noisy stretch. They were designed
 # for the exponential ramp.
@@ -215,7 +224,10 @@ plt.show()
 # constant rates for this budget lie. Then each suggestion of the three tests, and its
 # neighbours at one third and three times the rate. All these runs share the initial weights
 # and the batches, so each framework trains them together in one `fit_many` call (M models
-# as one batched computation; each model's history equals its own `fit`).
+# as one batched computation; each model's history equals its own `fit`). A run past the cliff
+# ends wherever the last bits of its arithmetic send it, which differs from one CPU to the next,
+# so a validation loss above 1 prints as "> 1" ({py:func}`lrlab.report.loss_text`): far above
+# the runs that train, and what another machine prints too.
 
 # %%
 reference_lrs = np.logspace(-3, 1, 13)
@@ -230,9 +242,10 @@ for name, b in backends.items():
                          batch_size=batch_size, configs=[{"lr": float(lr)} for lr in check_lrs], seed=seed)
     finals[name] = history.groupby("model").tail(1).set_index("model")  # each run's last epoch
 reference = {name: f.iloc[:len(reference_lrs)] for name, f in finals.items()}
+FAILED_ABOVE = 1.0  # a final val loss above this: a run near breakdown, printed "> 1" (chance: ln 10 = 2.3)
 table = pd.DataFrame({"lr": [f"{lr:.2g}" for lr in reference_lrs]})
 for name, r in reference.items():
-    table[f"{name} val loss"] = r.val_loss.map(lambda v: f"{v:.2f}").to_numpy()
+    table[f"{name} val loss"] = r.val_loss.map(lambda v: report.loss_text(v, FAILED_ABOVE)).to_numpy()
     table[f"{name} val acc %"] = (100 * r.val_accuracy).map(lambda v: f"{v:.1f}").to_numpy()
 print(table.to_string(index=False))
 ref = next(iter(reference.values()))
@@ -250,7 +263,7 @@ checks = pd.DataFrame([{"test": test_name, "rule": rule, "suggested": lr, "frame
 shown = checks.copy()
 shown["suggested"] = shown.suggested.map(lambda v: f"{v:.2g}")
 for col in [c for c in shown.columns if c.startswith("x")]:
-    shown[col] = shown[col].map(lambda v: f"{v:.2f}")
+    shown[col] = shown[col].map(lambda v: report.loss_text(v, FAILED_ABOVE))
 print("validation loss after", check_epochs, "epochs at the suggestion times 1/3, 1 and 3:")
 print(shown.to_string(index=False))
 
@@ -267,32 +280,45 @@ ax.set(xscale="log", ylim=(0, 2.6), xlabel="constant learning rate", ylabel=f"va
        title="where the suggestions land on the reference curve")
 ax.legend(fontsize=7)
 plt.show()
+glue("rt_band_lo", float(f"{good_band.min():.2g}"), display=False)
+glue("rt_band_hi", float(f"{good_band.max():.2g}"), display=False)
+for test_name, key in (("default", "default"), ("long exp", "long")):
+    for rule, lr in first[first.test == test_name][["rule", "suggested"]].itertuples(index=False):
+        glue(f"rt_{rule}_{key}", float(f"{lr:.2g}"), display=False)
+lrlab.record("range_test_suggestions", {t: {r: float(f"{lr:.2g}")
+                                            for r, lr in next(iter(ts.values())).suggestions.items()
+                                            if np.isfinite(lr)}
+                                        for t, ts in (("default", default_tests), ("long exp", long_tests),
+                                                      ("linear", linear_tests))})
 
 # %% [markdown]
 # The reference curve is the U of chapter 05 in miniature: below $10^{-2}$ ten epochs of SGD
-# are not enough, above about 2 training falls to chance, and a plateau of good rates spans
-# roughly 0.2 to 1. The suggestions fall all over that picture.
+# are not enough, above about 2 training falls to chance, and a plateau of good rates (within
+# 25 % of the best loss) spans {glue:text}`rt_band_lo` to {glue:text}`rt_band_hi`. The
+# suggestions fall all over that picture.
 #
-# * **valley**, fastai's default, is the cautious one: on both exponential ramps it suggests
-#   about 0.07, where ten epochs leave the validation loss at twice the best; its neighbour at
-#   three times the rate is on the plateau. On an exponential ramp it never suggested a rate
+# * **valley**, fastai's default, is the cautious one: on the two exponential ramps it suggests
+#   {glue:text}`rt_valley_default` and {glue:text}`rt_valley_long`, where ten epochs leave the
+#   validation loss at about twice the best; its neighbour at three times the rate is on the
+#   plateau. On an exponential ramp it never suggested a rate
 #   that failed.
 # * **minimum** (a tenth of the rate at the lowest smoothed loss) is on the edge of the plateau
 #   with both exponential ramps, and even with the linear one.
-# * **steep**, seed 002's rule, is the aggressive one. With fastai's short ramp it says 1.3,
-#   just past the cliff: training there falls apart, while a third of it trains as well as the
-#   best grid rate. With the longer ramp it says 0.85, the best check run of all. The steepest
+# * **steep**, seed 002's rule, is the aggressive one. With fastai's short ramp it says
+#   {glue:text}`rt_steep_default`, just past the cliff: training there falls apart, while a
+#   third of it trains as well as the best grid rate. With the longer ramp it says
+#   {glue:text}`rt_steep_long`, the best check run of all. The steepest
 #   descent of the *smoothed* curve lags behind the loss, and with only a hundred updates the
 #   lag is large.
-# * **slide** is not reliable here: 0.08 with fastai's ramp, 4.6 (a rate that fails) with the
-#   long one.
+# * **slide** is not reliable here: {glue:text}`rt_slide_default` with fastai's ramp,
+#   {glue:text}`rt_slide_long` (a rate that fails) with the long one.
 # * with the **linear** ramp, "valley" and "slide" point at rates around 9, where nothing
 #   trains; only "minimum" and "steep" survive.
 #
-# Past the cliff the two frameworks part: there the updates are large enough to turn float32
-# rounding differences into different runs, and a run that collapses ends at a different loss
-# in each (the rows of "steep" 1.3 and of the linear ramp's ×3 column). Everywhere a rate
-# trains, their validation losses agree to the printed digits.
+# Past the cliff the two frameworks part: there the updates are large enough to turn rounding
+# differences into different runs, and a run that collapses ends at a different loss in each
+# framework and on each CPU (hence "> 1"). Everywhere a rate trains, their validation losses
+# agree to the printed digits.
 #
 # So the test does locate the useful range — between its cautious and its aggressive rules
 # lies the plateau of the reference grid — but a single suggested number is only good to within
@@ -320,12 +346,16 @@ for name, test in epoch_tests.items():
     print(f"{name:>5}: {len(h)} epochs, stop: {test.stop_reason}; lowest val loss {best.val_loss:.2f} "
           f"(accuracy {100 * best.val_accuracy:.1f} %) in the epoch at lr {best.lr:.2g}")
 first = next(iter(epoch_tests.values())).history
-print("suggestions on the whole epoch-wise curve: " + ", ".join(
-    f"{rule} {lr:.2g}" for rule, lr in next(iter(epoch_tests.values())).suggest(0, 0).items()))
+epoch_suggestions = next(iter(epoch_tests.values())).suggest(0, 0)
+print("suggestions on the whole epoch-wise curve: " + ", ".join(f"{r} {lr:.2g}" for r, lr in epoch_suggestions.items()))
+glue("rt_epoch_valley", float(f"{epoch_suggestions['valley']:.2g}"), display=False)
+glue("rt_epochs", len(first), display=False)
 print(pd.DataFrame({"epoch": first.iteration, "lr": first.lr.map(lambda v: f"{v:.2g}"),
                     "train loss": first.loss.map(lambda v: f"{v:.2f}"),
                     "val loss": first.val_loss.map(lambda v: f"{v:.2f}"),
                     "val acc %": (100 * first.val_accuracy).map(lambda v: f"{v:.1f}")}).to_string(index=False))
+
+# %%
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for name, test in epoch_tests.items():
     h = test.history
@@ -339,63 +369,133 @@ plt.show()
 # The epoch-wise curve answers a different question from the per-update test. Each epoch
 # starts from the weights the previous, smaller rates produced, so the loss at rate $\eta_e$
 # measures *all the training so far*, not what $\eta_e$ does; the curve falls simply because
-# training goes on, its longest descent is most of the run, and "valley" lands at 0.0046,
-# where nothing trains in ten epochs ("slide" needs more than 15 points and has none to give).
-# What it does show
-# plainly is the edge: the validation loss is lowest one or two epochs before the rate gets
-# large enough to undo the progress, and that edge (between 0.2 and 1) is where the reference
-# grid's plateau ends. It cost 13 epochs before its stop rule ended it, where the per-update
-# test cost nine, and its resolution is one point per epoch (a factor of 2.2 in the rate).
+# training goes on, its longest descent is most of the run, and "valley" lands at
+# {glue:text}`rt_epoch_valley`, where nothing trains in ten epochs ("slide" needs more than 15
+# points and has none to give). What it does show plainly is the edge: the validation loss is
+# lowest one or two epochs before the rate gets large enough to undo the progress, and that
+# edge is where the reference grid's plateau ends. It cost {glue:text}`rt_epochs` epochs before
+# its stop rule ended it, where the per-update test cost nine, and its resolution is one point
+# per epoch (a factor of $10^{5/15} \approx 2.2$ in the rate).
 
 # %% [markdown]
-# ## Verdict on the range-test part of C001-2
+# ## Verdict on C001-2b: does a range test find a good initial rate?
 #
-# Seed 001 recommends finding the learning-rate range with a range test, with a linear or a
-# logarithmic increase. We count the test as *working* if its suggestions, trained as they are,
-# reach a validation loss within 25 % of the best rate on the reference grid. It **holds** if
-# every rule does so on every ramp, **holds with caveats** if each ramp has at least one rule
-# that does and the best reference rate lies between that ramp's smallest and largest
-# suggestion, and **does not hold** otherwise.
+# Seed 001 recommends finding the learning rate with a range test whose rate rises linearly or
+# logarithmically. One initialisation, as above, is one draw; the verdict repeats everything —
+# the three range tests and the reference grid — on `draws` initial weights (seeds `seed`,
+# `seed + 1`, …) in each framework, and judges each framework from its own runs.
+#
+# **Rule, fixed before the numbers.** The test's answer is the rate of steepest descent of the
+# smoothed curve, "steep" (seed 002's rule; the other three rules are shown beside it). It is
+# *good* when ten epochs at it end with a validation loss at most 25 % above the best rate of
+# the reference grid trained from the same initial weights. The effect is that excess,
+# $L_\text{suggested} / L_\text{best} - 1$, per draw, summarised over the draws by its
+# **median**; the noise is the draws' robust standard deviation ($1.4826 \times$ the median
+# absolute deviation). Not the mean: a suggestion at the cliff's edge can train on one CPU and
+# collapse on another (runs near breakdown, {py:mod}`lrlab.report`), so a mean over draws would
+# move with the CPU, while the median moves only if most draws sit at the edge. A run past the cliff counts
+# with its loss capped at 1 (capped, its excess is still several times the bound). On a ramp
+# the test holds when the median excess is at most $0.25$, further from that bound than twice
+# the noise ({py:func}`lrlab.lr_evidence.at_most`; within it, "inconclusive"). Over the three
+# ramps the verdict is "holds" (all), "holds only when" naming the ramps where it holds, or
+# "does not hold". Survives ±50 %: the same with the bound at $0.125$ and at $0.375$.
 
 # %%
-threshold = 1.25 * best_ref.val_loss
-first = checks[checks.framework == FW[0]]
-works = first.assign(ok=first["x1"] <= threshold)
-per_test = {}
-for test_name, tests in (("default", default_tests), ("long exp", long_tests), ("linear", linear_tests)):
-    part = works[works.test == test_name]
-    lrs = part.suggested
-    per_test[test_name] = {"good rules": part.rule[part.ok].tolist(),
-                           "brackets best": bool(lrs.min() <= best_ref.lr <= lrs.max())}
-    print(f"{test_name:>9}: rules within 25 % of the best: {', '.join(per_test[test_name]['good rules']) or 'none'}; "
-          f"suggestions {lrs.min():.2g} to {lrs.max():.2g} bracket the best rate {best_ref.lr:.2g}: "
-          f"{per_test[test_name]['brackets best']}")
-if works.ok.all():
-    verdict = "holds"
-elif all(p["good rules"] and p["brackets best"] for p in per_test.values()):
-    verdict = "holds with caveats"
-else:
-    verdict = "does not hold"
-bad = works[~works.ok]
-evidence = (f"on digits with SGD, {int(works.ok.sum())} of {len(works)} suggestions (valley, slide, minimum, steep "
-            f"on fastai's 100-update ramp, a 300-update exponential and a linear ramp) trained for {check_epochs} "
-            f"epochs reach a val loss within 25% of the best grid rate {best_ref.lr:.2g} ({best_ref.val_loss:.2f}); "
-            "the misses: " + "; ".join(f"{t} {r} {lr:.2g} ({v:.2f})" for t, r, lr, v in
-                                       zip(bad.test, bad.rule, bad.suggested, bad["x1"]))
-            + "; every ramp's suggestions bracket the best rate: "
-            + str(all(p["brackets best"] for p in per_test.values())))
-print(f"C001-2 (range test): {verdict} — {evidence}")
-lrlab.record("claim:C001-2", {"verdict": verdict, "evidence": evidence})
-lrlab.record("range_test_suggestions", {t: {r: float(f"{lr:.2g}") for r, lr in next(iter(ts.values())).suggestions.items()
-                                            if np.isfinite(lr)}
-                                        for t, ts in (("default", default_tests), ("long exp", long_tests),
-                                                      ("linear", linear_tests))})
+DRAWS = list(range(seed, seed + draws))
+RAMPS = {f"exp, {num_it} updates": dict(start_lr=start_lr, end_lr=end_lr, num_it=num_it),
+         f"exp, {long_num_it} updates": dict(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it),
+         f"linear, {long_num_it} updates": dict(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it,
+                                                mode="linear")}
+found = []  # one row per framework, draw, ramp and rule
+
+
+def excess_text(median, spread):
+    """Return a median excess with its robust std; above 1 only "> +1" (such medians come from runs at the cliff)."""
+    return "> +1" if median > 1 else f"{0.0 if abs(median) < 0.005 else median:+.2f} ({spread:.2f})"
+
+
+for name, b in backends.items():
+    for draw in DRAWS:
+        for ramp, ramp_args in RAMPS.items():
+            test = b.lr_range_test(model(b, draw), digits.train, optimizer=optimizer, loss=LOSS,
+                                   batch_size=batch_size, seed=draw, **ramp_args)
+            found += [{"framework": name, "draw": draw, "ramp": ramp, "rule": rule, "lr": lr}
+                      for rule, lr in test.suggestions.items() if np.isfinite(lr)]
+found = pd.DataFrame(found)
+
+# %%
+trained = []
+for name, b in backends.items():
+    mine = found[found.framework == name]
+    grid = [{"lr": float(lr), "init_seed": draw} for draw in DRAWS for lr in reference_lrs]
+    h = b.fit_many(model(b), digits.train, digits.val, optimizer=optimizer, loss=LOSS, epochs=check_epochs,
+                   batch_size=batch_size, seed=seed,
+                   configs=grid + [{"lr": float(r.lr), "init_seed": int(r.draw)} for r in mine.itertuples()])
+    last = h.groupby("model").tail(1).set_index("model").sort_index().val_loss.fillna(np.inf).to_numpy()
+    last = np.minimum(last, FAILED_ABOVE)  # a run past the cliff counts as a loss of 1
+    best = dict(zip(DRAWS, last[:len(grid)].reshape(len(DRAWS), -1).min(axis=1)))
+    trained.append(mine.assign(excess=last[len(grid):] / mine.draw.map(best).to_numpy() - 1))
+trained = pd.concat(trained)
+summary = trained.groupby(["framework", "ramp", "rule"], sort=False).excess.agg(
+    median="median", spread=lambda e: median_abs_deviation(e, scale="normal")).reset_index()
+summary["excess"] = [excess_text(m, sd) for m, sd in zip(summary["median"], summary["spread"])]
+print(f"excess val loss over the best grid rate: median (robust std) over {draws} draws; bound 0.25; "
+      "'> +1': a median loss over twice the best")
+print(summary.pivot(index=["framework", "ramp"], columns="rule", values="excess")[
+    ["steep", "valley", "minimum", "slide"]].to_string())
+
+# %%
+SCOPE = (f"digits ({len(digits.train[0])} train / {len(digits.val[0])} val rows), MLP {LAYERS}, {optimizer}, batch "
+         f"{batch_size}; {check_epochs} epochs at each suggestion against a 13-point grid 1e-3..10; {draws} draws")
+V = []
+for name in FW:
+    steep = summary[(summary.framework == name) & (summary.rule == "steep")].set_index("ramp")
+    word, condition, robust = lr_evidence.conditions(steep["median"].to_dict(), 0.25,
+                                                     noise=steep["spread"].to_dict(), bound=True)
+    pick = steep["median"].idxmin()
+    V.append(verdicts.Verdict(
+        part="C001-2b", framework=name, word=word, condition=condition, robust=robust, threshold=0.25,
+        effect=round(float(steep["median"][pick]), 2), noise=round(float(steep["spread"][pick]), 2), seeds=draws,
+        rule="median over draws of val loss at the steep suggestion / best grid rate's - 1 <= 0.25, beyond 2 "
+             "robust std (1.4826 MAD), per ramp",
+        evidence="excess of 'steep', median (robust std): " + "; ".join(
+            f"{r}: {excess_text(m, sd)}" for r, m, sd in zip(steep.index, steep["median"], steep["spread"])),
+        scope=SCOPE))
+for v in V:
+    verdicts.record(v)
+print(lr_evidence.verdict_table(V, digits=2).to_string(index=False))
 print(f"time: {time.perf_counter() - started:.1f} s")
+# %%
+for key, ramp in (("short", f"exp, {num_it} updates"), ("long", f"exp, {long_num_it} updates")):
+    row = summary[(summary.framework == FW[0]) & (summary.rule == "steep") & (summary.ramp == ramp)].iloc[0]
+    glue(f"rt_v_{key}", round(float(row["median"]), 2) + 0.0, display=False)
+    glue(f"rt_v_{key}_sd", round(float(row["spread"]), 2), display=False)
+for name in FW:
+    steep = found[(found.framework == name) & (found.rule == "steep")]
+    print(f"{name:>5}: 'steep' suggestions, draw by draw: " + "; ".join(
+        f"{ramp}: " + ", ".join(f"{lr:.2g}" for lr in part.lr) for ramp, part in steep.groupby("ramp", sort=False)))
 
 # %% [markdown]
-# A range test is cheap — three or nine epochs' worth of updates here — and it finds the
-# region where this network trains and the cliff beyond it, in both frameworks alike. It does
-# not hand over a learning rate: its rules disagree by a factor of ten or more, the smoothing
-# shifts them to the right, and the linear ramp defeats two of them. Read the curve, take a rate
-# from the descending stretch below the minimum, and check it with a short run or two — which
-# is what the next chapter does systematically with grids.
+# The verdict in both frameworks: **C001-2b holds only when the ramp is the 300-update
+# exponential one.** There the steepest-descent rule lands on the plateau on draw after draw
+# (median excess {glue:text}`rt_v_long:+.2f`, robust spread {glue:text}`rt_v_long_sd:.2f`). With
+# fastai's 100-update ramp its median is as good ({glue:text}`rt_v_short:+.2f`) but the draws
+# scatter more ({glue:text}`rt_v_short_sd:.2f`): on some draws the lag of the smoothed curve
+# pushes the suggestion to the cliff (the suggestions above; the cliff of this network lies
+# between 1 and 2, chapter 5), and the verdict is inconclusive. With the linear ramp it does not
+# hold: the suggestion lands at the cliff on most draws. The verdict does not survive
+# the ±50 % check — with the bound at $0.125$ the 300-update ramp is within noise of it too —
+# so "holds" here means "about as good as the best grid rate" and no more. The other rules, shown
+# for comparison, do no better: fastai's default "valley" is too cautious by a wide margin,
+# "minimum" ends near the bound or above it, and "slide" is erratic (the table).
+#
+# Runs at the cliff end wherever the last bits of their arithmetic send them (the check runs
+# above), so the table prints medians above 1 as "> +1". With that, both frameworks print the
+# same table and reach the same verdict, each from its own runs.
+#
+# A range test is cheap — three or nine epochs' worth of updates here — and it finds the region
+# where this network trains and the cliff beyond it, in both frameworks alike. It does not hand
+# over a learning rate: its rules disagree by a factor of ten or more, the smoothing shifts them
+# to the right, and a short or linear ramp puts the steepest descent at the cliff. Read the
+# curve, take a rate from the descending stretch below the minimum, and check it with a short
+# run or two — which is what the next chapter does systematically with grids.
