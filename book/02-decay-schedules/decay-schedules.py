@@ -649,6 +649,7 @@ for key, family in (("c2_exp", "exponential (to 1 %)"), ("c2_restarts", "cosine 
 #   periods, inside the range, judged with and without restarts.
 #
 # The threshold of each is then halved and multiplied by $1.5$ (survives ±50 %).
+# These verdicts rest on no data set: their regime is "schedules", the rates themselves.
 
 # %%
 SCOPE_1A = (f"step, exponential and cosine decay: every update 0-{updates - 1} of the C001-1 figure, read from "
@@ -662,7 +663,8 @@ for name in FW:
     V.append(verdicts.Verdict(
         part="C001-1a", framework=name, word=word if native else "does not hold", effect=gap, threshold=1e-6,
         robust=robust, rule="native class for each family, and |LR used - formula| / peak <= 1e-6 at every update",
-        evidence=f"all three native: {native}; largest gap / peak {report.gap_text(gap, 1e-12)}", scope=SCOPE_1A))
+        evidence=f"all three native: {native}; largest gap / peak {report.gap_text(gap, 1e-12)}", scope=SCOPE_1A,
+        regime="schedules"))
     effects = {kind: returns[name, kind] for kind in ("with restarts", "without restarts")}
     word, condition, robust = lr_evidence.conditions(effects, threshold=2)
     V.append(verdicts.Verdict(
@@ -670,7 +672,7 @@ for name in FW:
         effect=float(effects[condition] if condition else min(effects.values())), rule="returns to the top "
         "(within 1 % of the initial LR) in 8 periods >= 2, inside [floor, initial], with and without restarts",
         evidence="returns to the top: " + ", ".join(f"{k} ({cosines[name][k][0]}) {n}" for k, n in effects.items()),
-        scope=SCOPE_1B))
+        scope=SCOPE_1B, regime="schedules"))
 for v in V:
     verdicts.record(v)
 print(lr_evidence.verdict_table(V, digits=2).to_string(index=False))
