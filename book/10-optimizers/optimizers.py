@@ -16,18 +16,18 @@
 # %% [markdown]
 # # Optimizers: how wide is the band of good learning rates?
 #
-# **Seed rows covered:** C002-1 (Adam is less sensitive to the learning rate than SGD; AdamW
-# controls weight decay better).
+# **Seed rows covered:** C002-1, in two parts: C002-1a (Adam is less sensitive to the learning
+# rate than SGD) and C002-1b (AdamW controls weight decay better than Adam with an L2 penalty).
 #
 # Seed 002 says SGD is very sensitive to the learning rate and Adam much less so, and that
 # AdamW has "finer control" built in. The first statement is folklore worth measuring: what
 # does "less sensitive" mean? We take it to mean that the range of learning rates giving a good
 # model is wider, and measure that range in decades for plain SGD, SGD with momentum, Adam and
-# AdamW on the same network and data. The second statement is the point of Loshchilov &
-# Hutter's *Decoupled Weight Decay Regularization*: adding an L2 penalty to Adam's gradient is
-# not the same as decaying the weights, because Adam divides the penalty's gradient by its
-# running scale like any other gradient. We compare the two forms over a grid of learning
-# rates and decay strengths.
+# AdamW on the same network and data, seed by seed, in both frameworks. The second statement is
+# the point of Loshchilov & Hutter's *Decoupled Weight Decay Regularization*: adding an L2
+# penalty to Adam's gradient is not the same as decaying the weights, because Adam divides the
+# penalty's gradient by its running scale like any other gradient. We compare the two forms over
+# a grid of learning rates and decay strengths.
 
 # %% tags=["parameters"]
 frameworks: str = "tf,torch"  # "tf", "torch" or both, comma-separated
@@ -35,7 +35,7 @@ seed: int = 0  # first seed (initial weights and batch order)
 optimizers: str = "sgd,momentum,adam,adamw"  # lrlab optimizer names, with lrlab's defaults
 lr_min_exp: float = -4.0  # learning rates 10**e, e from lr_min_exp ...
 lr_max_exp: float = 1.0  # ... to lr_max_exp in quarter decades
-repeats: int = 3  # seeds per point
+repeats: int = 5  # seeds per point
 epochs: int = 10
 batch_size: int = 64
 good_factor: float = 1.5  # "good": mean val loss <= good_factor x the best of all optimizers
@@ -46,12 +46,14 @@ decay_epochs: int = 100
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from myst_nb import glue
 
 import lrlab
-from lrlab import many, numpy_adam, sensitivity
+from lrlab import lr_bands, many, numpy_adam, plots, report, sensitivity, verdicts
 from lrlab.data import digits
 from lrlab.training import OPTIMIZERS
 
+plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(
     globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31 - 1), optimizers=lrlab.ChoiceList(*OPTIMIZERS),
     lr_min_exp=lrlab.Float(-8, 2), lr_max_exp=lrlab.Float("lr_min_exp", 2), repeats=lrlab.Int(1, 20),
@@ -73,8 +75,16 @@ print(f"frameworks: {', '.join(FW)}; optimizers {OPTS} with lrlab's defaults "
 # A 64–32–10 MLP on the digits data, `epochs` epochs with batches of `batch_size`, `repeats`
 # seeds (initial weights and batch order). The 21 models of one optimizer and seed train
 # together in one `fit_many` call. The hyperparameters other than the learning rate are lrlab's
-# defaults, the same in both frameworks: momentum 0.9; Adam's β = (0.9, 0.999), ε = 1e-8;
-# AdamW's weight decay 0.01 (PyTorch's default; Keras's is 0.004).
+# defaults, the same in both frameworks (printed above): momentum $0.9$; Adam's
+# $\beta = (0.9, 0.999)$, $\varepsilon = 10^{-8}$; AdamW's weight decay $0.01$ (PyTorch's
+# default; Keras's is $0.004$).
+#
+# A rate is **good** when its mean validation loss over the seeds is at most `good_factor` times
+# the best mean of all optimizers in that framework. As in the momentum chapter, a run at the
+# edge of stability ends wherever the last bits of its arithmetic send it, differently on every
+# CPU; a grid point where some seed ended above $1$ (close to chance, $\ln 10 \approx 2.3$) counts
+# as failed, and the band of good rates stops there instead of interpolating into it
+# (`FAILED_ABOVE`, {py:func}`lrlab.sensitivity.good_band`).
 
 # %%
 runs = {}
@@ -87,43 +97,50 @@ for name, backend in backends.items():
                                        batch_size=batch_size, configs=many.grid(lr=list(LRS)), seed=s)
             parts.append(sensitivity.final(history, epochs, optimizer=opt, seed=s))
     runs[name] = pd.concat(parts, ignore_index=True)
+FAILED_ABOVE = 1.0  # a final val loss above this marks a run near breakdown (chance: ln 10 = 2.3)
+tables = {name: sensitivity.spread(runs[name], ["optimizer", "lr"], "val_loss") for name in FW}
 if len(FW) == 2:
     a, b = runs["tf"], runs["torch"]
+    calm_lr = {"sgd": 0.32, "momentum": 0.032}  # half a decade or more below the best LR; others: 0.01
+    calm = a.lr <= a.optimizer.map(lambda o: calm_lr.get(o, 0.01))
     gap = (a.val_loss - b.val_loss).abs()
-    close = gap <= 1e-3
-    print(f"tf vs torch: runs whose final val loss agrees to 1e-3: {int(close.sum())} of {len(gap)}; the others "
-          f"(val loss in tf): median {float(a.val_loss[~close].median()):.2f} — runs at the edge of breakdown")
-
-name = FW[-1]
-table = sensitivity.spread(runs[name], ["optimizer", "lr"], "val_loss")
-best = table["mean"].min()
-threshold = good_factor * best
-rows = []
-for opt in OPTS:
-    part = table[table.optimizer == opt].sort_values("lr")
-    i = int(part["mean"].to_numpy().argmin())
-    own = good_factor * part["mean"].iloc[i]
-    good = part.lr[part["mean"] <= threshold]
-    rows.append({"optimizer": opt, "best lr": part.lr.iloc[i], "best val loss": part["mean"].iloc[i],
-                 "seed std at best": part["std"].iloc[i],
-                 "good lrs from": good.min(), "to": good.max(),
-                 "band (decades)": sensitivity.good_band(part.lr, part["mean"], threshold),
-                 "band vs own best (decades)": sensitivity.good_band(part.lr, part["mean"], own)})
-bands = pd.DataFrame(rows)
-print(f"{name}: best mean val loss {best:.3f}; 'good' = mean val loss <= {threshold:.3f}")
-print(bands.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"tf vs torch: runs half a decade or more below the best LR ({calm_lr}, others 0.01) agree to 1e-3: "
+          f"{bool((gap[calm] <= 1e-3).all())}; nearer breakdown they part (see the text)")
 
 # %%
+def optimizer_bands(table, threshold):
+    """For each optimizer: the best lr and the band of good lrs of its mean curve ("> 1" grid points: failed)."""
+    rows = []
+    for opt in OPTS:
+        part = table[table.optimizer == opt].sort_values("lr")
+        mean = part["mean"].where(part["max"] <= FAILED_ABOVE, np.inf)
+        i = int(mean.to_numpy().argmin())
+        good = part.lr[mean <= threshold]
+        rows.append({"optimizer": opt, "best lr": part.lr.iloc[i], "best val loss": mean.iloc[i],
+                     "seed std at best": part["std"].iloc[i], "good lrs from": good.min(), "to": good.max(),
+                     "band (decades)": sensitivity.good_band(part.lr, mean, threshold, FAILED_ABOVE)})
+    return pd.DataFrame(rows)
+
+
+thresholds = {name: good_factor * float(t["mean"].min()) for name, t in tables.items()}
+bands = {name: optimizer_bands(tables[name], thresholds[name]) for name in FW}
+for name in FW:
+    print(f"{name}: best mean val loss {tables[name]['mean'].min():.3f}; 'good' = mean val loss <= "
+          f"{thresholds[name]:.3f}\n{bands[name].to_string(index=False, float_format=lambda v: f'{v:.3g}')}\n")
+
+# %%
+name = FW[-1]
+table = tables[name]
 fig, ax = plt.subplots(figsize=(8, 4))
 cap = 2.5
 for i, opt in enumerate(OPTS):
     part = table[table.optimizer == opt].sort_values("lr")
     ax.plot(part.lr, np.minimum(part["mean"], cap), "o-", ms=3, color=f"C{i}", label=opt)
     ax.fill_between(part.lr, np.minimum(part["min"], cap), np.minimum(part["max"], cap), color=f"C{i}", alpha=0.2)
-    good = part[part["mean"] <= threshold]
-    if len(good):
-        ax.plot([good.lr.min(), good.lr.max()], [0.06 + 0.025 * i] * 2, color=f"C{i}", lw=4)
-ax.axhline(threshold, color="grey", ls=":", lw=1)
+    good = bands[name].set_index("optimizer").loc[opt]
+    if np.isfinite(good["good lrs from"]):
+        ax.plot([good["good lrs from"], good["to"]], [0.06 + 0.025 * i] * 2, color=f"C{i}", lw=4)
+ax.axhline(thresholds[name], color="grey", ls=":", lw=1)
 ax.set(xscale="log", yscale="log", xlabel="learning rate", ylim=(0.05, 3),
        ylabel=f"final val loss (mean, band: {repeats} seeds)",
        title=f"{name}: final val loss after {epochs} epochs (bars: the good learning rates)")
@@ -132,12 +149,41 @@ plt.show()
 
 # %% [markdown]
 # The four curves have the same shape — too small a rate barely trains in ten epochs, too large
-# a one breaks the network — and differ mainly in *where* they sit. Adam's good rates are two
-# decades below SGD's, because Adam divides each step by the gradient's running scale: its
+# a one breaks the network — and differ mainly in *where* they sit. Adam's good rates lie well
+# below SGD's (the tables above), because Adam divides each step by the gradient's running scale: its
 # learning rate is close to the size of the step in weight space, while SGD's step is the
 # learning rate times the gradient. The *width* of the good band is what sensitivity means,
-# and it is printed above: judge the claim by that column, not by the position.
+# and it is printed above; the figure shows one framework, the tables both.
 #
+# **Rule for C002-1a, before the numbers.** Each seed gets its own band: the learning rates
+# whose *seed's* final val loss is at most the framework's good threshold above (same
+# interpolation, same stop at a failed grid point). The effect is Adam's band width minus the
+# other optimizer's, in decades, averaged over seeds; the noise is its seed-to-seed standard
+# deviation. The part holds if Adam's band is wider by at least $0.25$ decades; within twice the
+# noise it is "inconclusive". "SGD" is measured twice, as plain SGD and as SGD with momentum
+# $0.9$ (what most practitioners run); if Adam beats only one of them, the verdict is "holds only
+# when" that one is the baseline.
+
+# %%
+BAND_GAIN = 0.25  # decades
+n_train = len(data.train[0])
+scope_1a = (f"digits ({n_train} training rows), MLP 64-32-10, {epochs} epochs, batch {batch_size}, {repeats} seeds, "
+            f"{len(LRS)} LRs 10^{lr_min_exp:g}..10^{lr_max_exp:g}, lrlab's default hyperparameters")
+found = []
+for name in FW:
+    b = lr_bands.seed_bands(runs[name], "optimizer", thresholds[name], FAILED_ABOVE).pivot(index="seed",
+                                                                                             columns="optimizer")
+    wider = {f"against {label}": lr_bands.mean_std(b["band"]["adam"] - b["band"][base])
+             for base, label in (("sgd", "plain SGD"), ("momentum", "SGD with momentum 0.9")) if base in b["band"]}
+    print(f"{name}: band of good lrs per seed (decades)\n{b['band'].round(2).to_string()}\n")
+    found.append(lr_bands.judge(
+        "C002-1a", name, wider, BAND_GAIN, scope=scope_1a, seeds=repeats,
+        rule=f"Adam's band of good LRs (per seed) wider than the SGD variant's by >= {BAND_GAIN} decades",
+        evidence="; ".join(f"Adam's band minus {k[8:]}'s: {v[0]:.2f} decades (seed std {v[1]:.2f})"
+                           for k, v in wider.items())))
+print(lr_bands.table(found).to_string(index=False))
+
+# %% [markdown]
 # ## Adam + L2 against AdamW
 #
 # Adding an L2 penalty $\tfrac{\lambda}{2}\lVert w\rVert^2$ to the loss puts $\lambda w$ into
@@ -146,11 +192,23 @@ plt.show()
 # almost the full learning rate whatever $\lambda$ is. AdamW takes the decay out of the
 # gradient and shrinks every weight by the same factor $1 - \eta\lambda$ per step. lrlab's
 # optimizers offer only the decoupled form in both frameworks (Keras has no L2-in-the-gradient
-# Adam; PyTorch's `Adam(weight_decay=…)` is one), so the comparison runs by hand in numpy
-# (`lrlab.numpy_adam`) on the model whose gradient is one line — softmax regression, the
-# MLP without its hidden layer — on `decay_rows` training rows for `decay_epochs` epochs, so
-# that there is something to regularise. The decoupled branch is first checked against each
-# framework's own AdamW; the L2 branch differs from it by the one line that moves $\lambda$.
+# Adam; PyTorch's `Adam(weight_decay=…)` is one, but lrlab does not expose it), so the
+# comparison runs by hand in numpy (`lrlab.numpy_adam`, float32) on the model whose gradient is
+# one line — softmax regression, the MLP without its hidden layer — on `decay_rows` training
+# rows for `decay_epochs` epochs, so that there is something to regularise. The decoupled branch
+# is first checked against each framework's own AdamW; the L2 branch differs from it by the one
+# line that moves $\lambda$. The verdict on C002-1b therefore rests on no framework (it is
+# recorded as framework "none"); in each framework the part is "not testable here", for that
+# reason.
+#
+# **Rule for C002-1b, before the numbers.** For each seed and each form, the best final
+# validation loss over the grid of learning rates × decays (the best the form can do when
+# $\lambda$ is tuned). The effect is AdamW's relative gain, (Adam + L2 − AdamW) / (Adam + L2),
+# averaged over seeds, with its seed standard deviation as the noise; the part holds if AdamW is
+# better by at least $5$ % ($0.05$), and is "inconclusive" within twice the noise. How wide a
+# range of $\lambda$ each form tolerates (the largest $\lambda$ within $10$ % of the best loss at
+# the best rate) is printed beside it: it says how *forgiving* $\lambda$ is, not how well it
+# regularises.
 
 # %%
 small = (data.train[0][:decay_rows], data.train[1][:decay_rows])
@@ -161,22 +219,27 @@ lrs, decays = [c["lr"] for c in grid], [c["weight_decay"] for c in grid]
 check = many.grid(lr=[0.01, 0.1], weight_decay=[0.0, 0.1])
 hand = numpy_adam.adam_softmax(small, data.val, [c["lr"] for c in check], [c["weight_decay"] for c in check],
                                coupled=False, seed=seed, epochs=5, batch_size=32)
+check_gap = {}
 for name, backend in backends.items():
     history = backend.fit_many(backend.mlp((64, 10), output_activation="softmax", seed=seed), small, data.val,
                                optimizer="adamw", loss="categorical_crossentropy", epochs=5, batch_size=32,
                                configs=check, seed=seed)
     native = sensitivity.final(history, 5).val_loss.to_numpy()
-    print(f"decoupled decay by hand vs {name}'s AdamW (4 settings, 5 epochs): largest relative gap "
-          f"{float(np.max(np.abs(hand - native) / native)):.0e}")
+    check_gap[name] = report.gap_text(float(np.max(np.abs(hand - native) / native)), 1e-4)
+    print(f"decoupled decay by hand (float32) vs {name}'s AdamW (4 settings, 5 epochs): largest relative gap "
+          f"{check_gap[name]}")
 
+# %%
 decay_rows_ = []
 for coupled, label in ((True, "Adam + L2"), (False, "AdamW")):
     for s in SEEDS:
         losses = numpy_adam.adam_softmax(small, data.val, lrs, decays, coupled=coupled, seed=s,
                                          epochs=decay_epochs, batch_size=32)
         decay_rows_.append(pd.DataFrame({"form": label, "lr": lrs, "decay": decays, "seed": s, "val_loss": losses}))
-decay = sensitivity.spread(pd.concat(decay_rows_, ignore_index=True), ["form", "lr", "decay"], "val_loss")
+decay_runs = pd.concat(decay_rows_, ignore_index=True)
+decay = sensitivity.spread(decay_runs, ["form", "lr", "decay"], "val_loss")
 
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
 summary = []
 for ax, form in zip(axes, ("Adam + L2", "AdamW")):
@@ -189,13 +252,10 @@ for ax, form in zip(axes, ("Adam + L2", "AdamW")):
     ax.set_xticks(range(len(view.columns)), [f"{v:.3g}" for v in view.columns])
     ax.set_yticks(range(len(view.index)), [f"{v:.3g}" for v in view.index])
     ax.set(xlabel="learning rate", title=f"{form}: final val loss ({repeats} seeds)")
-    best_cell = view.stack().idxmin()
-    best_lr = best_cell[1]
-    column = view[best_lr]
-    tolerant = column[column <= 1.1 * view.to_numpy().min()].index
-    summary.append({"form": form, "best val loss": view.to_numpy().min(), "best lr": best_lr,
-                    "best decay": best_cell[0], "no decay at that lr": column.iloc[0],
-                    "largest decay within 10% of the best": tolerant.max()})
+    (best_decay, best_lr), column = view.stack().idxmin(), view[view.stack().idxmin()[1]]
+    summary.append({"form": form, "best val loss": view.to_numpy().min(), "best lr": best_lr, "best decay": best_decay,
+                    "no decay at that lr": column.iloc[0],
+                    "largest decay within 10% of the best": column[column <= 1.1 * view.to_numpy().min()].index.max()})
 axes[0].set(ylabel="weight decay λ (0 at the bottom)")
 fig.colorbar(image, ax=axes, label="val loss (capped at 1.5)")
 plt.show()
@@ -204,55 +264,92 @@ print(decay_summary.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
 # %% [markdown]
 # The two maps share their bottom row (no decay) and part company above it. With the L2 penalty
-# in Adam's gradient, already $\lambda = 10^{-3}$ costs accuracy and $10^{-2}$ ruins the model
-# at every learning rate: for the many weights whose loss gradient is tiny, the normalised
-# penalty gradient is of order one, so they are pulled to zero at the full learning rate. With
-# decoupled decay, $\lambda$ acts as a shrink factor $\eta\lambda$ per step: it is harmless over
-# about three decades and helps a little where the model over-fits, and the largest useful
-# $\lambda$ falls as the learning rate rises, because the frameworks multiply the decay by the
-# learning rate (PyTorch's and Keras's AdamW both do; Loshchilov & Hutter's own form scales it
-# only by the schedule, which is what makes their best $\lambda$ independent of the rate).
-# Both forms reach about the same best loss here; what AdamW gives is a $\lambda$ that means the
-# same thing for every weight and a wide, predictable range where it does what it says.
-
-# %% [markdown]
-# ## Verdict
-#
-# The first half of C002-1 holds if Adam's band of good learning rates is at least a quarter of
-# a decade wider than plain SGD's (the same threshold for both); if SGD *with momentum* comes
-# within a quarter of a decade of Adam, that half holds only with that caveat. The second half
-# holds if AdamW tolerates a larger decay than Adam + L2 (the largest decay whose loss is within
-# 10 % of the best, at the best learning rate) while its best loss is no worse than Adam + L2's
-# by more than twice the seeds' spread.
+# in Adam's gradient a small $\lambda$ already costs accuracy and a larger one ruins the model at
+# every learning rate: for the many weights whose loss gradient is tiny, the normalised penalty
+# gradient is of order one, so they are pulled to zero at the full learning rate. With decoupled
+# decay, $\lambda$ acts as a shrink factor $\eta\lambda$ per step: it is harmless over a far
+# wider range (the table's last column: {glue:text}`c002_1b_tol_adamw` against
+# {glue:text}`c002_1b_tol_l2`), and the largest useful $\lambda$ falls as the learning rate
+# rises, because the frameworks multiply the decay by the learning rate (PyTorch's and Keras's
+# AdamW both do; Loshchilov & Hutter's own form scales it only by the schedule, which is what
+# makes their best $\lambda$ independent of the rate). Whether either form's *best* model is
+# better is what the verdict below measures.
 
 # %%
-b = bands.set_index("optimizer")
-adam_wider = ("adam" in b.index and "sgd" in b.index
-              and b.loc["adam", "band (decades)"] >= b.loc["sgd", "band (decades)"] + 0.25)
+best = decay_runs.groupby(["form", "seed"])["val_loss"].min().unstack("form")
+gain = lr_bands.mean_std((best["Adam + L2"] - best["AdamW"]) / best["Adam + L2"])
+DECAY_GAIN = 0.05  # AdamW's best val loss lower by at least 5 % of Adam + L2's
 d = decay_summary.set_index("form")
-noise = float(decay.groupby("form")["std"].median().max())
-adamw_better = (d.loc["AdamW", "largest decay within 10% of the best"]
-                > d.loc["Adam + L2", "largest decay within 10% of the best"]
-                and d.loc["AdamW", "best val loss"] <= d.loc["Adam + L2", "best val loss"] + 2 * noise)
-momentum_as_wide = ("momentum" in b.index and "adam" in b.index
-                    and b.loc["momentum", "band (decades)"] >= b.loc["adam", "band (decades)"] - 0.25)
-verdict = ("does not hold" if not (adam_wider or adamw_better)
-           else "holds" if adam_wider and adamw_better and not momentum_as_wide else "holds with caveats")
-band_text = ", ".join(f"{o} {b.loc[o, 'band (decades)']:.2f} (best LR {b.loc[o, 'best lr']:.2g})" for o in b.index)
-evidence = (f"MLP on digits, {repeats} seeds, {epochs} epochs, {name}: decades of LR with mean val loss <= "
-            f"{threshold:.2f}: {band_text}; softmax regression on {decay_rows} rows, {decay_epochs} epochs: best val "
-            f"loss AdamW {d.loc['AdamW', 'best val loss']:.3f} vs Adam+L2 {d.loc['Adam + L2', 'best val loss']:.3f}; "
-            f"largest decay within 10% of the best loss {d.loc['AdamW', 'largest decay within 10% of the best']:.2g} "
-            f"for AdamW vs {d.loc['Adam + L2', 'largest decay within 10% of the best']:.2g} for Adam+L2")
-print(f"C002-1: {verdict} — {evidence}")
-lrlab.record("claim:C002-1", {"verdict": verdict, "evidence": evidence})
+print(f"best val loss per seed (over {len(grid)} lr x decay settings):\n{best.round(3).to_string()}\n")
+found_1b = [lr_bands.judge(
+    "C002-1b", verdicts.FRAMEWORK_FREE, {"-": gain}, DECAY_GAIN, seeds=repeats,
+    scope=f"digits, softmax regression in numpy (float32), {decay_rows} training rows, {decay_epochs} epochs, "
+          f"batch 32, {len(DECAY_LRS)} LRs x {len(DECAYS)} decays, {repeats} seeds",
+    rule=f"AdamW's best val loss (lr and decay tuned, per seed) lower than Adam + L2's by >= {DECAY_GAIN:.0%}",
+    evidence=f"relative gain of AdamW {gain[0]:.3f} (seed std {gain[1]:.3f}); largest decay within 10% of the "
+             f"best loss: AdamW {d.loc['AdamW', 'largest decay within 10% of the best']:.2g}, Adam + L2 "
+             f"{d.loc['Adam + L2', 'largest decay within 10% of the best']:.2g}")]
+
+# %%
+for name in FW:
+    found_1b.append(verdicts.record(verdicts.Verdict(
+        part="C002-1b", framework=name, word="not testable here", rule="see the framework-free verdict",
+        scope="lrlab's optimizers", evidence=f"lrlab's {name} optimizers apply Adam's weight decay only decoupled "
+        f"(AdamW; Keras has no Adam with L2 in the gradient), so both forms run in numpy (framework 'none'), whose "
+        f"AdamW matches {name}'s to a relative {check_gap[name]}")))
+print(lr_bands.table(found_1b, digits=3).to_string(index=False))
+
+# %%
+v = {(f.part, f.framework): f for f in found + found_1b}
+for name in FW:
+    for condition, c in v["C002-1a", name].extra["conditions"].items():
+        key = "sgd" if "plain" in condition else "momentum"
+        glue(f"c002_1a_{key}_{name}", round(c["effect"], 2), display=False)
+        glue(f"c002_1a_{key}_noise_{name}", round(c["noise"], 2), display=False)
+    glue(f"c002_1a_word_{name}", lr_bands.Words(v["C002-1a", name].text), display=False)
+best_lr = bands[FW[-1]].set_index("optimizer")["best lr"]
+if {"sgd", "adam"} <= set(OPTS):
+    glue("c002_1a_apart", round(float(np.log10(best_lr["sgd"] / best_lr["adam"])), 2), display=False)
+glue("c002_1b_gain", round(gain[0], 3), display=False)
+glue("c002_1b_noise", round(gain[1], 3), display=False)
+glue("c002_1b_word", lr_bands.Words(v["C002-1b", "none"].text), display=False)
+glue("c002_1b_l2_better", int((best["Adam + L2"] < best["AdamW"]).sum()), display=False)
+glue("c002_1b_tol_adamw", float(f"{d.loc['AdamW', 'largest decay within 10% of the best']:.2g}"), display=False)
+glue("c002_1b_tol_l2", float(f"{d.loc['Adam + L2', 'largest decay within 10% of the best']:.2g}"), display=False)
 
 # %% [markdown]
-# Adam is less sensitive to the learning rate than *plain* SGD — its band of good rates is about
-# twice as wide — but not than SGD with momentum, whose band is as wide as Adam's: on this
-# problem the tolerance comes from averaging the gradient over steps, which both share, more
-# than from Adam's per-weight scaling. And the two optimizers' good rates lie two decades apart,
-# so "less sensitive" is no licence to reuse a learning rate across optimizers. AdamW's decay is
-# better behaved than an L2 penalty inside Adam: the same $\lambda$ is harmless over a far wider
-# range and acts as the plain shrink factor its name promises, though on this small problem
-# neither form of regularisation buys much.
+# ## Verdicts
+#
+# **C002-1a.** Adam's band of good rates is wider than plain SGD's by
+# {glue:text}`c002_1a_sgd_torch` decades in PyTorch (seed standard deviation
+# {glue:text}`c002_1a_sgd_noise_torch`) and {glue:text}`c002_1a_sgd_tf` in TensorFlow
+# ({glue:text}`c002_1a_sgd_noise_tf`); against SGD with momentum the difference is
+# {glue:text}`c002_1a_momentum_torch` ({glue:text}`c002_1a_momentum_noise_torch`) and
+# {glue:text}`c002_1a_momentum_tf` ({glue:text}`c002_1a_momentum_noise_tf`). Verdict, PyTorch:
+# {glue:text}`c002_1a_word_torch`; TensorFlow: {glue:text}`c002_1a_word_tf`. The two frameworks
+# differ by a hair in their arithmetic (Keras rounds the momentum and Adam's $\beta_1$, $\beta_2$
+# through float32, PyTorch keeps them in float64), and at rates near the top of a band a run
+# amplifies such a
+# difference into a visibly different end — a few seeds' bands move by part of a grid step, so
+# the effects differ in their second decimal while the words agree. On this problem the
+# tolerance comes from averaging the gradient over steps, which
+# Adam and SGD with momentum share, more than from Adam's per-weight scaling. And the best rates
+# of plain SGD and Adam lie {glue:text}`c002_1a_apart` decades apart, so "less sensitive" is no
+# licence to reuse a learning rate across optimizers.
+#
+# **C002-1b.** With $\lambda$ tuned, AdamW's relative gain in best validation loss over Adam + L2
+# is {glue:text}`c002_1b_gain` (seed standard deviation {glue:text}`c002_1b_noise`; negative: Adam
+# + L2 is better):
+# {glue:text}`c002_1b_word` (framework-free; in TensorFlow and PyTorch the part is not testable
+# with lrlab's optimizers, see above). Adam + L2 is the better of the two in
+# {glue:text}`c002_1b_l2_better` of the `repeats` seeds, but by far less than the $5$ % the rule
+# asks for either way: tuned, the two forms reach the same loss within the seeds' spread. What
+# AdamW does give is a $\lambda$ that acts as the plain
+# shrink factor its name promises and is harmless over a far wider range — more *forgiving*, not
+# a better regulariser on this small problem.
+#
+# **Scope.** C002-1a: one data set (digits), one 64–32–10 MLP, `epochs` epochs, `repeats` seeds,
+# a quarter-decade grid, each optimizer's other hyperparameters at lrlab's defaults (a tuned
+# $\beta$ or momentum could move a band). C002-1b: softmax regression on `decay_rows` rows in
+# numpy, not a network and not a framework's optimizer; it cannot show what decoupling does in
+# the long schedules of Loshchilov & Hutter's image models, where its published benefit lies.
