@@ -9,7 +9,11 @@ on every row, no gradient flows back, and the output is one constant.
 * :func:`designs` — the two designs as keyword arguments of ``fit``/``fit_many``;
 * :func:`active_units` — how many ReLU units of each hidden layer are alive on some row;
 * :func:`outcomes` — each run of a ``fit_many`` history as *learns*, *dead* or *diverged*;
-* :func:`survival` — the share of runs that learn, per design × Adam ε × framework.
+* :func:`survival` — the share of runs that learn, per design × Adam ε × framework;
+* :func:`layer_weights`, :func:`design_differences` — the seed programs' weights, the two designs side by side;
+* :func:`lr_runs`, :func:`lr_summary` — Adam from several initial LRs and seeds, with test metrics per epoch;
+* :func:`early_stop`, :func:`stopping_effects` — Keras's early-stopping rule applied to those histories (C001-2c);
+* :func:`related_task`, :func:`finetune_runs` — fine-tuning at two LRs on a tilted task, per seed (C001-2d).
 
 Nothing here imports TensorFlow or PyTorch; the backends come in as arguments.
 """
@@ -21,7 +25,9 @@ import pandas as pd
 
 from lrlab import many, schedules, training
 
-__all__ = ["OUTCOMES", "active_units", "designs", "outcomes", "survival", "survival_table"]
+__all__ = ["OUTCOMES", "active_units", "design_differences", "designs", "early_stop", "finetune_runs",
+           "layer_weights", "lr_runs", "lr_summary", "outcomes", "related_task", "stopping_effects", "survival",
+           "survival_table"]
 
 #: what a run can end as, in the order the tables show them
 OUTCOMES = ("learns", "dead", "diverged")
@@ -108,3 +114,154 @@ def survival_table(runs: pd.DataFrame) -> pd.DataFrame:
     table = runs.groupby(["design", "framework", "epsilon"], sort=False).outcome.agg(share).unstack("epsilon")
     table.columns = [f"ε = {e:g}" for e in table.columns]
     return table
+
+
+def layer_weights(layers) -> list:
+    """Return ``[(kernel (in, out), bias), ...]`` as numpy arrays of Keras ``Dense`` or torch ``Linear`` layers."""
+    out = []
+    for layer in layers:
+        if hasattr(layer, "kernel"):  # Keras
+            out.append((np.asarray(layer.kernel.numpy()), np.asarray(layer.bias.numpy())))
+        else:  # torch: weight is (out, in)
+            out.append((layer.weight.detach().numpy().T, layer.bias.detach().numpy()))
+    return out
+
+
+def design_differences(task, design_kwargs: dict, *, epochs: int, batch_size: int, decay_steps: int,
+                       decay_rate: float) -> tuple[pd.DataFrame, dict]:
+    """Return the table of what differs between E001-1 and E001-2, and ``{design: last LR / initial LR}``."""
+    (x, _), (xv, _) = design_kwargs["E001-1 design"]["train"], design_kwargs["E001-1 design"]["val"]
+    per_epoch = -(-len(x) // batch_size)
+    s1, s2 = design_kwargs["E001-1 design"]["schedule"], design_kwargs["E001-2 design"]["schedule"]
+    last = {"E001-1 design": float(s1(per_epoch * epochs - 1)), "E001-2 design": float(s2(epochs - 1))}
+    n = len(task.x_train)
+    table = pd.DataFrame({
+        "E001-1 (Keras)": [f"{len(x)} (validation {len(xv)})", f"{batch_size}", f"{per_epoch * epochs}",
+                           f"every {decay_steps} updates = every {decay_steps / per_epoch:g} epochs",
+                           f"{last['E001-1 design']:.4g}", "Keras Glorot uniform, zero bias", "1e-7"],
+        "E001-2 (PyTorch)": [f"{n} (no validation)", f"{n} (full batch)", f"{epochs}", "every update = every epoch",
+                             f"{last['E001-2 design']:.4g}", "torch Kaiming uniform (a=√5), uniform bias", "1e-8"],
+    }, index=["training rows", "batch size", "updates in total", f"LR multiplied by {decay_rate:g}",
+              "LR of the last update", "initial weights", "Adam ε"])
+    return table, {d: v / float(design_kwargs[d]["schedule"](0)) for d, v in last.items()}
+
+
+def lr_runs(backends: dict, train, val, test, lrs, init_seeds, *, epochs: int, batch_size: int, decay_steps: int,
+            decay_rate: float, seed: int) -> pd.DataFrame:
+    """Return the histories of Adam from each initial LR of ``lrs`` × initial-weight seed, in each framework.
+
+    E001-1's harmonised design: staircase exponential decay every
+    ``decay_steps`` updates, the batches of ``seed``. Each backend's ``fit_many``
+    trains the whole grid twice, once evaluated on ``val`` and once on ``test``
+    (training never reads them, so the two runs are the same trajectories): the
+    rows hold ``val_*`` and ``test_loss``/``test_accuracy`` of every epoch, with
+    ``framework``, ``lr0`` and ``init_seed``.
+    """
+    configs = [{"lr": schedules.make("exponential", initial_lr=lr, decay_steps=decay_steps, decay_rate=decay_rate,
+                                     staircase=True), "init_seed": s} for lr in lrs for s in init_seeds]
+    lr0 = [lr for lr in lrs for _ in init_seeds]
+    spec, out = training.MLPSpec((20, 64, 32, 1)), []
+    for name, backend in backends.items():
+        kw = dict(optimizer="adam", loss="binary_crossentropy", epochs=epochs, batch_size=batch_size,
+                  configs=configs, seed=seed)
+        h = backend.fit_many(spec, train, val, **kw)
+        on_test = backend.fit_many(spec, train, test, **kw)
+        h = h.assign(test_loss=on_test.val_loss.to_numpy(), test_accuracy=on_test.val_accuracy.to_numpy())
+        h.attrs = {}
+        out.append(h.assign(framework=name, lr0=h.model.map(dict(enumerate(lr0)))))
+    return pd.concat(out, ignore_index=True).drop(columns=["schedule"], errors="ignore")
+
+
+def lr_summary(runs: pd.DataFrame, y_val) -> pd.DataFrame:
+    """Return per initial LR × framework: runs that learn (:func:`outcomes`), and medians over all runs."""
+    rows = []
+    for (lr, name), g in runs.groupby(["lr0", "framework"], sort=False):
+        last = g.groupby("model").tail(1)
+        fate = outcomes(g.drop(columns=["init_seed"]), None, y_val).outcome
+        rows.append({"lr": lr, "framework": name, "runs that learn": f"{int((fate == 'learns').sum())}/{len(fate)}",
+                     "epochs at loss > 0.69": int(g.groupby("model").loss.apply(lambda v: (v > 0.69).sum()).max()),
+                     "final train loss": last.loss.median(),
+                     "best val loss": g.groupby("model").val_loss.min().median(),
+                     "final val loss": last.val_loss.median(), "test accuracy": last.test_accuracy.median(),
+                     "test accuracy (runs that learn)": last.test_accuracy[(fate == "learns").to_numpy()].median()})
+    return pd.DataFrame(rows).set_index(["lr", "framework"])
+
+
+def early_stop(val_loss, patience: int) -> tuple[int | None, int]:
+    """Return ``(stopped epoch or None, restored best epoch)`` of Keras's EarlyStopping on a validation-loss curve.
+
+    Keras's rule (``lrlab.callbacks.EarlyStopping``, ``min_delta=0``): an epoch
+    improves when its loss is below the best so far; after ``patience`` epochs
+    in a row without improvement training stops; the best epoch's weights are
+    restored.
+
+    >>> early_stop([0.5, 0.4, 0.45, 0.46, 0.3], patience=2)
+    (3, 1)
+    >>> early_stop([0.5, 0.4, 0.3], patience=2)
+    (None, 2)
+    """
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, value in enumerate(np.asarray(val_loss, dtype=float)):
+        if value < best:
+            best, best_epoch, wait = value, epoch, 0
+            continue
+        wait += 1
+        if wait >= patience:
+            return epoch, best_epoch
+    return None, best_epoch
+
+
+def stopping_effects(runs: pd.DataFrame, patience: int) -> pd.DataFrame:
+    """Return per run of :func:`lr_runs`: where early stopping stops and restores, and its test gain over the end.
+
+    ``gain`` is the test accuracy of the restored (best validation loss)
+    model minus that of the model after every epoch; ``loss gain`` the same for
+    the test loss, signed so that positive is better.
+    """
+    rows = []
+    for (name, lr, _), g in runs.groupby(["framework", "lr0", "model"], sort=False):
+        g = g.reset_index(drop=True)
+        stopped, best = early_stop(g.val_loss, patience)
+        rows.append({"framework": name, "lr": lr, "init_seed": int(g.init_seed.iloc[0]),
+                     "stopped": -1 if stopped is None else stopped, "best epoch": best,
+                     "gain": g.test_accuracy[best] - g.test_accuracy.iloc[-1],
+                     "loss gain": g.test_loss.iloc[-1] - g.test_loss[best]})
+    return pd.DataFrame(rows)
+
+
+def related_task(tilt, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Return (x, y): ``n`` rows of 20 uniform features, label 1 when ``x @ tilt`` exceeds half of ``tilt.sum()``."""
+    x = rng.random((n, len(tilt)))
+    return x, (x @ tilt > tilt.sum() / 2).astype(np.float64).reshape(-1, 1)
+
+
+def finetune_runs(backends: dict, pretrained: dict, tilt, old_test, seeds, *, lr: float, epochs: int,
+                  batch_size: int, n_train: int = 100, n_test: int = 1000) -> pd.DataFrame:
+    """Return, per framework and seed, the new- and old-task test accuracy of three runs on the tilted task.
+
+    Seed ``s`` draws ``n_train`` training rows of :func:`related_task` from
+    ``default_rng(s)`` (the test rows come from ``default_rng(seeds[0] + 10**6)``,
+    the same for all seeds) and shuffles the batches with ``s``. Runs, trained
+    together by ``fit_many`` for ``epochs`` epochs with Adam: fine-tuning
+    ``pretrained[framework]`` (a model) at ``lr`` and at ``lr / 10``, and the
+    same network from scratch (initial weights of seed ``s``) at ``lr``. Each
+    grid is trained twice, evaluated on the new task's and on the old task's
+    test rows. ``before`` is the pre-trained model's new-task accuracy.
+    """
+    new_test = related_task(tilt, n_test, np.random.default_rng(seeds[0] + 10**6))
+    runs = {f"fine-tune at {lr:g}": {"lr": lr}, f"fine-tune at {lr / 10:g}": {"lr": lr / 10},
+            f"from scratch at {lr:g}": {"lr": lr}}
+    rows = []
+    for s in seeds:
+        new_train = related_task(tilt, n_train, np.random.default_rng(s))
+        configs = list(runs.values())[:2] + [{"lr": lr, "init_seed": s}]
+        for name, backend in backends.items():
+            kw = dict(optimizer="adam", loss="binary_crossentropy", epochs=epochs, batch_size=batch_size,
+                      configs=configs, seed=s)
+            new = backend.fit_many(pretrained[name], new_train, new_test, **kw).groupby("model").tail(1)
+            old = backend.fit_many(pretrained[name], new_train, old_test, **kw).groupby("model").tail(1)
+            before = backend.evaluate(pretrained[name], new_test, loss="binary_crossentropy")["accuracy"]
+            for run, a_new, a_old in zip(runs, new.val_accuracy, old.val_accuracy):
+                rows.append({"framework": name, "seed": s, "run": run, "new-task accuracy before": before,
+                             "new-task test accuracy": a_new, "old-task test accuracy": a_old})
+    return pd.DataFrame(rows)
