@@ -138,6 +138,7 @@ DERIVED = {
     "E002-3": ("decay_schedules:largest_gap_vs_reference", lambda v: {"quantity": _SCHEDULE_GAP} | _gap(v)),
     "E002-4": ("decay_schedules:largest_gap_vs_reference", lambda v: {"quantity": _SCHEDULE_GAP} | _gap(v)),
     "E004-3": ("decay_schedules:largest_gap_vs_reference", lambda v: {"quantity": _SCHEDULE_GAP} | _gap(v)),
+    "E000-3": ("decay_schedules:largest_gap_vs_reference", lambda v: {"quantity": _SCHEDULE_GAP} | _gap(v)),
     "E000-5": ("e000_5", lambda v: {"quantity": "best learning rate of the seed's grid (by validation loss)"}
                | {fw: v[fw]["seed_grid_best"] for fw in BOTH if fw in v}),
     "E002-6": ("e002_6_cv", lambda v: {"quantity": "learning rate chosen by k-fold cross-validation"}

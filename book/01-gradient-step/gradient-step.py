@@ -41,7 +41,7 @@ staircase: bool = True  # use floor(k / decay_steps) in the exponent
 w0: float = 5.0  # the starting weight
 steps: int = 40  # gradient steps
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
@@ -86,16 +86,27 @@ print("frameworks:", ", ".join(FW), "| settings are the seed's:", SEED_SETTINGS)
 # %%
 by_hand = {fused: golden.reference_trace(w0, schedule, steps, fused=fused) for fused in (True, False)}
 traces = {name: backend.descend(quadratic.loss, w0, schedule, steps) for name, backend in backends.items()}
+ulps = {name: min(golden.ulps_apart(trace.w, hand.w) for hand in by_hand.values()) for name, trace in traces.items()}
 for name, trace in traces.items():
-    ulps = min(golden.ulps_apart(trace.w, hand.w) for hand in by_hand.values())
     print(f"{name:>5}: update 0 took w from {w0:g} to {trace.w[0]:g} with lr {trace.lr_used[0]:g}; by hand: "
-          f"{by_hand[False].w[0]:g}. Over {steps} steps: {ulps} ulp(s) from the closer loop by hand")
+          f"{by_hand[False].w[0]:g}. Over {steps} steps: {ulps[name]} ulp(s) from the closer loop by hand")
+for row in ("E000-1", "E004-1"):  # the update rule w <- w - lr * grad, checked against each framework's SGD
+    lrlab.record(f"example:{row}", {"quantity": f"float32 ulps between SGD and the rule by hand over {steps} steps",
+                                    **ulps})
 if len(traces) == 2:
     gap = float(np.abs(traces["tf"].w.to_numpy(float) - traces["torch"].w.to_numpy(float)).max())
     print(f"tf and torch: largest |w_tf - w_torch| {report.gap_text(gap, 1e-5)}")
 
 # %% [markdown]
 # ## The golden output (E004-4)
+#
+# *The seed wrote / we run.* The seed wrote TF1 graph code: a `global_step` variable, a rate
+# from `tf.train.exponential_decay` with `staircase=True`, and `GradientDescentOptimizer`'s
+# `minimize(loss, global_step=...)` run in a `tf.Session`, reading the rate, the loss and $w$
+# with `sess.run` after each step. We run TensorFlow 2 eagerly: Keras's `SGD` with a native
+# `ExponentialDecay` schedule and a gradient tape, reading the rate at `optimizer.iterations`
+# after the step; and PyTorch's `SGD` with `ExponentialLR` stepped after every update, printing
+# `get_last_lr()`.
 #
 # The seed evaluates the learning rate, the loss and $w$ in a separate session run *after* each
 # training step and prints them with C's `%g`. We print the same quantities in the same format
@@ -220,7 +231,7 @@ for fused in (True, False):
 #
 # The curve tells the same story: both frameworks lie on the seed's published points.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for name, trace in traces.items():
     ax.plot(trace.step, trace.w, "-" if name == "tf" else "--", label=f"{name}: w after each step")
@@ -263,7 +274,7 @@ import pandas as pd  # noqa: E402
 regimes = pd.DataFrame(rows)
 print(regimes.to_string(index=False))
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 for i, lr in enumerate(regime_lrs):
     for name in backends:

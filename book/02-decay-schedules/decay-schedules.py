@@ -45,7 +45,7 @@ batch_size: int = 32  # 800 training rows: 25 updates an epoch
 peak_lr: float = 0.01  # the largest LR every family reaches in the training comparison (Adam)
 period: int = 10  # C001-1b: updates per cosine period T; each cosine runs for 8 periods
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
@@ -118,6 +118,12 @@ def overlay(named, ks, xlabel="update k", log=False):
 
 # %% [markdown]
 # ## Staircase or continuous (E000-2)
+#
+# *The seed wrote / we run.* The seed wrote TF1 code: a step-counter variable handed to
+# `tf.train.exponential_decay`, the rate a tensor read inside a session. We run Keras's
+# `keras.optimizers.schedules.ExponentialDecay` handed to the optimizer, which counts its own
+# updates, and PyTorch's `StepLR` (or `ExponentialLR`) stepped after every update, both made by
+# `lrlab.schedules.make("exponential", ...)`.
 #
 # Seed 000 decays a learning rate of $0.01$ with TF1's
 # `exponential_decay(0.01, global_step, decay_steps=10000, decay_rate=0.96, staircase=True)`,
@@ -397,9 +403,9 @@ lrlab.record("decay_schedules:largest_gap_vs_reference", {name: float(f"{GAPS[na
 #
 # | | Keras `ReduceLROnPlateau` | PyTorch `ReduceLROnPlateau` |
 # |---|---|---|
-# | patience $p$ | cuts at the $p$-th epoch without improvement ($p = 0$ acts as 1) | tolerates $p$ such epochs and cuts at the $(p+1)$-th |
+# | patience $p$ | cuts at the $p$-th epoch without gain ($p = 0$ acts as 1) | cuts at the $(p+1)$-th |
 # | cooldown $c$ | ignores $c - 1$ epochs after a cut ($c = 1$ acts as 0) | ignores $c$ epochs |
-# | threshold | `min_delta`, absolute, 1e-4 | `threshold` 1e-4, **relative** by default: $m < best\,(1 - t)$, inverted for negative metrics |
+# | threshold | `min_delta`, absolute, `1e-4` | `threshold` `1e-4`, **relative**: $m < best\,(1 - t)$ |
 # | small rates | cuts while `lr > min_lr` | cuts only if `old − new > eps` = 1e-8: rates ≲ 1e-8 never fall |
 # | NaN | a NaN first epoch becomes "best", and nothing beats it | NaN never improves |
 #
@@ -441,7 +447,7 @@ for label, lrs in native.items():
 # `ReduceLROnPlateau` callbacks, which apply it in `fit`: a callback sees the training loop only
 # through the LR it reads and sets, so we can hand each one the same sequence directly.
 
-# %%
+# %% tags=["hide-input"]
 class LoopStub:
     """All a plateau callback uses of a backend's training loop: the LR, readable and settable."""
 
@@ -461,6 +467,8 @@ for name, backend in backends.items():
     mapped[f"lrlab.{name} callback"] = np.array(callback.lrs)
 for label, lrs in mapped.items():
     print(f"{label:>20}: cuts after epochs {cut_epochs(lrs)}")
+lrlab.record("example:E002-5", {"quantity": "epochs after which the ReduceLROnPlateau callback cut the rate",
+                                **{name: str(cut_epochs(mapped[f"lrlab.{name} callback"])) for name in FW}})
 print("all agree:", all(np.allclose(lrs, mapped["lrlab PlateauRule"], rtol=1e-6) for lrs in mapped.values()))
 
 fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4.2), sharex=True)
@@ -552,7 +560,7 @@ print(f"{epochs} epochs, batch {batch_size}, {total} updates, Adam, peak LR {pea
 print(results.to_string(index=False))
 lrlab.record("decay_schedules:seed001_final_validation", results.to_dict(orient="records"))
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(FW), figsize=(5.2 * len(FW), 3.6), squeeze=False, sharey=True)
 for ax, name in zip(axes[0], FW):
     for i, family in enumerate(families):

@@ -56,7 +56,7 @@ finetune_epochs: int = 40  # epochs of fine-tuning on the related task
 finetune_seeds: int = 8  # draws of the related task's training rows (and batch orders) in the fine-tuning verdict
 run_seed_code: bool = True  # run E001-1/2 as written, and their twins (Keras's model.fit is the slow part)
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -177,7 +177,7 @@ if "torch" in FW and run_seed_code:
 # E001-1's figure, accuracy and validation accuracy per epoch, in both frameworks (solid:
 # Keras as written; dashed: the PyTorch twin):
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.4))
 for name, h in e001_1_runs.items():
     ax.plot(h.accuracy, LINE[name], color="C0", label=f"{name}: accuracy")
@@ -272,7 +272,7 @@ if e001_2_runs:
 # E001-2's figure, the training loss per epoch, in both frameworks (dashed: PyTorch as
 # written; solid: the Keras twin):
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.4))
 for name, run in e001_2_runs.items():
     ax.plot(run["loss"], LINE[name], label=f"{name}: training loss (full batch)")
@@ -314,7 +314,7 @@ print(differences.to_string())
 glue("lr_ratio_1", lr_ratio["E001-1 design"], display=False)
 glue("lr_ratio_2", lr_ratio["E001-2 design"], display=False)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.4))
 epoch_axis, updates_per_epoch = np.arange(epochs), -(-len(train[0]) // batch_size)
 ax.step(epoch_axis, seed_schedule(epoch_axis * updates_per_epoch + updates_per_epoch - 1), where="post",
@@ -355,7 +355,7 @@ for name, backend in backends.items():
                                    loss="binary_crossentropy", epochs=epochs, batch_size=batch_size, seed=seed)
     print(f"{name:>5}: time: {time.perf_counter() - start:.1f} s")
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 for name, history in harmonised.items():
     axes[0].plot(history.epoch, history.loss, LINE[name], label=f"{name}: training loss")
@@ -503,7 +503,7 @@ print(f"medians over {repeats} initial-weight seeds (max for the stuck epochs)")
 print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
 lrlab.record("e001:adam_lr_comparison", summary.reset_index().round(3))
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(LRS), figsize=(3.6 * len(LRS), 3.4), sharey=True, squeeze=False)
 for ax, lr in zip(axes[0], LRS):
     for (name, _), h in lr_runs[lr_runs.lr0 == lr].groupby(["framework", "model"]):
@@ -586,7 +586,7 @@ for name, backend in backends.items():
 workdir.cleanup()
 print(pd.DataFrame(stopped).to_string(float_format=lambda v: f"{v:.4f}"))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.4))
 for name in FW:
     full = lr_runs.query("framework == @name and lr0 == @stopping_lr and init_seed == @seed")
@@ -703,7 +703,7 @@ print(f"means and seed std over {finetune_seeds} draws:")
 print(ft_table.to_string(float_format=lambda v: f"{v:.3f}"))
 lrlab.record("c001_2:finetune", ft_table.round(3).reset_index().to_dict(orient="list"))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.4))
 runs_ft, width = list(dict.fromkeys(finetune.run)), 0.8 / len(FW)
 for i, name in enumerate(FW):

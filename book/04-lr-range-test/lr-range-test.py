@@ -50,7 +50,7 @@ check_epochs: int = 10  # epochs of every check run at a fixed learning rate
 epoch_ramp: int = 16  # epochs of the epoch-wise test (E004-2), from long_start_lr to end_lr
 draws: int = 5  # C001-2b: initial weights seed, seed+1, ... on which every test and the grid are repeated
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -167,9 +167,11 @@ def plot_tests(ax, tests, title, xscale="log", ylim=(0, 4)):
 # %% [markdown]
 # ## E002-1 with fastai's defaults, in both frameworks
 
-# %%
+# %% tags=["hide-input"]
 default_tests = range_tests(start_lr=start_lr, end_lr=end_lr, num_it=num_it)
 show_suggestions(default_tests)
+lrlab.record("example:E002-1", {"quantity": "suggested rate, valley rule, fastai's default ramp",
+                                **{n: float(f"{t.suggestions['valley']:.2g}") for n, t in default_tests.items()}})
 fig, ax = plt.subplots(figsize=(7, 3.8))
 plot_tests(ax, default_tests, f"{num_it} updates from {start_lr:g} to {end_lr:g} (solid tf, dashed torch)",
            ylim=(1.5, 3.5))
@@ -196,7 +198,7 @@ glue("rt_spread", round(np.nanmax(list(found_lrs.values())) / np.nanmin(list(fou
 # (about nine epochs): the same $\beta = 0.98$ memory then spans a smaller range of rates. We run it with
 # the exponential ramp and with Smith's linear one (C001-2's "linear or log increase").
 
-# %%
+# %% tags=["hide-input"]
 long_tests = range_tests(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it)
 linear_tests = range_tests(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it, mode="linear")
 print("exponential ramp:")
@@ -267,7 +269,7 @@ for col in [c for c in shown.columns if c.startswith("x")]:
 print("validation loss after", check_epochs, "epochs at the suggestion times 1/3, 1 and 3:")
 print(shown.to_string(index=False))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.8))
 for name, r in reference.items():
     ax.plot(r.lr, r.val_loss, color="k", marker="o" if name == "tf" else "x", ms=4, label=f"{name}: reference grid",
@@ -345,6 +347,8 @@ for name, test in epoch_tests.items():
     best = h.loc[h.val_loss.idxmin()]
     print(f"{name:>5}: {len(h)} epochs, stop: {test.stop_reason}; lowest val loss {best.val_loss:.2f} "
           f"(accuracy {100 * best.val_accuracy:.1f} %) in the epoch at lr {best.lr:.2g}")
+lrlab.record("example:E004-2", {"quantity": "rate of the epoch with the lowest validation loss", **{
+    n: float(f"{t.history.lr[t.history.val_loss.idxmin()]:.2g}") for n, t in epoch_tests.items()}})
 first = next(iter(epoch_tests.values())).history
 epoch_suggestions = next(iter(epoch_tests.values())).suggest(0, 0)
 print("suggestions on the whole epoch-wise curve: " + ", ".join(f"{r} {lr:.2g}" for r, lr in epoch_suggestions.items()))
@@ -355,7 +359,7 @@ print(pd.DataFrame({"epoch": first.iteration, "lr": first.lr.map(lambda v: f"{v:
                     "val loss": first.val_loss.map(lambda v: f"{v:.2f}"),
                     "val acc %": (100 * first.val_accuracy).map(lambda v: f"{v:.1f}")}).to_string(index=False))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for name, test in epoch_tests.items():
     h = test.history

@@ -47,7 +47,7 @@ decay_rates: str = "0.1,0.5,0.9"  # C001-2: decay rates
 decay_steps: str = "34,102,340"  # C001-2: decay steps, in updates (34 updates are one epoch)
 repeats: int = 10  # fresh initial weights on which the two winners are compared for the verdict (C001-2a)
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -91,6 +91,11 @@ def final_rows(history):
 
 # %% [markdown]
 # ## The seed's grid (E000-5)
+#
+# *The seed wrote / we run.* The seed's loop built its optimizer with the old `lr=` keyword;
+# Keras 3 accepts only `learning_rate=`, and the input size now goes into a `keras.Input` layer
+# instead of a layer's `input_shape=` argument. PyTorch's `SGD(params, lr=...)` keeps its name.
+# lrlab's `optimizer("sgd", lr)` builds either.
 #
 # Every rate starts from the same initial weights and sees the same batches, in both
 # frameworks, so the only difference between two runs is the rate. All the runs of a grid are
@@ -153,7 +158,7 @@ for name, b in backends.items():
 # at or above $\ln 10 \approx 2.30$, what a network scores that gives every digit the same
 # probability. The shaded region is where runs fail above the best rate.
 
-# %%
+# %% tags=["hide-input"]
 start_loss = {name: b.evaluate(model(b), digits.val, loss=LOSS)["loss"] for name, b in backends.items()}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 summary = []
@@ -277,7 +282,7 @@ for name in FW:
     glue(f"c5_cv_std_{name}", float(chosen.std_loss.max()), display=False)
 glue("c5_seed_best", seed_best_lr, display=False)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for name in FW:
     part = cv[cv.framework == name]
@@ -367,7 +372,7 @@ glue("c5_grid_end", float(f"{bp['initial_lr'] * bp['decay_rate'] ** (last_update
 glue("c5_grid_loss", float(decay[FW[0]].best_value), display=False)
 glue("c5_const_loss", float(fine_best[FW[0]].val_loss), display=False)
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(DECAY_STEPS), figsize=(3.8 * len(DECAY_STEPS), 3.3), squeeze=False)
 trials = next(iter(decay.values())).trials
 vmax = float(start_loss[FW[0]])

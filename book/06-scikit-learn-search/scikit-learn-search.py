@@ -42,7 +42,7 @@ seed: int = 0  # the random_state of RandomizedSearchCV (the seed's data and for
 folds: int = 5  # cross-validation folds of both searches
 n_jobs: int = 2  # processes for the searches (results do not depend on it; 1 is half as fast)
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -125,7 +125,7 @@ distinct = {name: random_table[f"param_{name}"].nunique() for name in param_grid
 print("distinct values tried per hyperparameter: random", distinct,
       "| grid", {k: len(v) for k, v in param_grid.items()})
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 for table, label, style in ((grid_table, "GridSearchCV (grid order)", "-"),
                             (random_table, "RandomizedSearchCV (draw order)", "--")):

@@ -72,7 +72,7 @@ tpe_batch: int = 4  # trials TPE proposes at a time (trained together)
 loop_trials: int = 10  # trials of the E003-1 loop (interrupted at half)
 timing_repeats: int = 7  # timings of each sampler's own overhead (the first is a warm-up and is dropped)
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import dataclasses
 import math
@@ -280,7 +280,7 @@ for name in FW:
 board = pd.DataFrame(rows)
 print(board.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 trials_axis = np.arange(1, HORIZON + 1)
 for i, strategy in enumerate(STRATEGIES):
@@ -330,7 +330,7 @@ for (fw, st, b), row in board.set_index(["framework", "strategy", "budget"]).ite
 # every trial of every seed against its learning rate: the objective is close to a function of
 # the learning rate alone, with the other three hyperparameters adding a spread around it.
 
-# %%
+# %% tags=["hide-input"]
 pooled = pd.concat([r.trials.assign(strategy=k[1], budget=k[2]) for k, r in results.items() if k[0] == SHOW],
                    ignore_index=True)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))

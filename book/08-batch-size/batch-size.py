@@ -94,7 +94,7 @@ target_loss: float = 0.05  # the equal-training-loss comparison stops each run a
 max_epochs: int = 240  # epochs the largest batch gets to get there; batch b gets max_epochs·b/largest (>= 2·epochs)
 verdict_seeds: int = 5  # seeds of the scaling and generalisation-gap runs behind the verdicts
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -174,7 +174,7 @@ print("\nbest learning rate per batch size:", {int(b): float(f"{lr:.3g}") for b,
 print(f"largest seed standard deviation in a cell whose mean is below 0.5: "
       f"{float(spreads[means < 0.5].max().max()):.3f}")
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 5))
 shown = np.log10(np.minimum(means.to_numpy(), 3.0))
 image = ax.imshow(shown, aspect="auto", origin="lower", cmap="viridis_r")
@@ -238,7 +238,7 @@ print(f"base batch {base_batch}; mean final val loss over {verdict_seeds} seeds 
 print(table.map(lambda v: report.loss_text(v, FAILED_ABOVE, 3)).to_string())
 print("largest seed standard deviation where every seed trained:", f"{float(summary['std'][trained].max()):.3f}")
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.8))
 view = table.xs(FW[-1], level="framework").reset_index()
 styles = {"keep lr": "s-", "linear k·lr": "o-", "linear + warmup": "^--", "lower: lr/2": "v-", "heat-map best": "k:"}
@@ -303,7 +303,7 @@ print("standard deviations:")
 print(gap_summary[columns].xs("std", axis=1, level=1).to_string(float_format=lambda v: f"{v:.3f}"))
 print("every run reached the target:", bool(gaps["epochs to target"].notna().all()))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for i, name in enumerate(FW):
     view = gaps[gaps.framework == name].groupby("batch")

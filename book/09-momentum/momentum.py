@@ -49,7 +49,7 @@ epochs: int = 10  # epochs per MLP run
 batch_size: int = 64
 good_factor: float = 1.5  # a learning rate is "good" if its mean val loss <= good_factor x the best
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -151,6 +151,10 @@ for label, lr, mu in [*((f"lr {lr:g}", lr, mu) for lr, mu in constant), ("step d
     rows.append(row)
 forms = pd.DataFrame(rows)
 print(forms.to_string(index=False, float_format=report.gap_text))
+held = forms[(forms.momentum > 0) & forms.lr.str.startswith("lr ")]  # E000-4: momentum by hand, constant LR
+lrlab.record("example:E000-4", {"quantity": "largest |w - w by hand (seed's form)| on the ravine, momentum, "
+                                            "constant LR", **{n: report.gap_text(held[f"|{n} - keras form|"].max())
+                                                              for n in FW}})
 
 # %% [markdown]
 # At a constant learning rate the two forms and both frameworks agree to rounding: the seed's
@@ -208,7 +212,7 @@ def oscillation(path):
     return {"reversals along (flat)": int(along), "reversals across (steep)": int(across),
             f"steps to 1e-3 (of {steps_long})": int(close[0]) + 1 if len(close) else None}
 
-# %%
+# %% tags=["hide-input"]
 paths, osc_rows = {}, []
 for label, (lr, mu) in settings.items():
     paths["by hand", label] = by_hand(lr, mu, steps_long, "keras")
@@ -342,7 +346,7 @@ for name in FW:
         text[column] = text[column].map(lambda v: report.loss_text(v, FAILED_ABOVE, 3))
     print(f"{name}:\n{text.to_string(index=False)}\n" if len(text) else f"{name}: no pair on this grid")
 
-# %%
+# %% tags=["hide-input"]
 name = FW[-1]
 table = tables[name]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)

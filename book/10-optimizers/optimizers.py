@@ -42,7 +42,7 @@ good_factor: float = 1.5  # "good": mean val loss <= good_factor x the best of a
 decay_rows: int = 200  # training rows of the weight-decay comparison (few, so that decay matters)
 decay_epochs: int = 100
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -128,7 +128,7 @@ for name in FW:
     print(f"{name}: best mean val loss {tables[name]['mean'].min():.3f}; 'good' = mean val loss <= "
           f"{thresholds[name]:.3f}\n{bands[name].to_string(index=False, float_format=lambda v: f'{v:.3g}')}\n")
 
-# %%
+# %% tags=["hide-input"]
 name = FW[-1]
 table = tables[name]
 fig, ax = plt.subplots(figsize=(8, 4))
@@ -239,7 +239,7 @@ for coupled, label in ((True, "Adam + L2"), (False, "AdamW")):
 decay_runs = pd.concat(decay_rows_, ignore_index=True)
 decay = sensitivity.spread(decay_runs, ["form", "lr", "decay"], "val_loss")
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
 summary = []
 for ax, form in zip(axes, ("Adam + L2", "AdamW")):

@@ -75,7 +75,7 @@ sgd_decays: str = "0,0.0001,0.001,0.01,0.03,0.1,0.3"  # the heat map's weight de
 l1s: str = "0,0.00001,0.0001,0.001,0.01"  # L1 penalties in the loss (numpy, Adam at the base learning rate)
 l2s: str = "0,0.0001,0.001,0.01,0.1"  # L2 penalties in the loss, the same way
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -169,7 +169,7 @@ print(f"{name}: base learning rate {base_lr:g}")
 print(effects.sort_values(["framework", "effect (worst - best, capped)"], ascending=[True, False])
       .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 5, figsize=(14, 3.2), sharey=True)
 for ax, hyper in zip(axes, ["learning rate", "batch size", "weight decay (AdamW)", "beta_1", "beta_2"]):
     part = points[points.hyperparameter == hyper]
@@ -231,7 +231,7 @@ print("effect (worst - best, capped):", {h: f"{d.mean():.3f} (std {d.std():.3f})
 # hurt — predicts that the damage of a given $\lambda$ grows with $\eta$. For each learning rate
 # we find the largest decay that costs less than 10 % of that learning rate's undecayed loss.
 
-# %%
+# %% tags=["hide-input"]
 heat = {}
 for name, backend in backends.items():
     parts = [run(backend, "sgd", many.grid(weight_decay=SGD_DECAYS, lr=list(SGD_LRS)), s) for s in SEEDS]

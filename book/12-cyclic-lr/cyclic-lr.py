@@ -53,7 +53,7 @@ mlp_batch_size: int = 64
 mlp_base_lr: float = 0.05  # the MLP's cyclical schedule goes from mlp_base_lr ...
 mlp_max_lr: float = 1.0  # ... to mlp_max_lr and back every 4 epochs
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -90,7 +90,7 @@ print(f"frameworks: {', '.join(FW)}; {STEPS} updates per run")
 # run cannot stay — it has to go somewhere else. We use two versions of the surface: in the
 # first the global minimum is a sharp well, in the second the wide well is the deepest.
 
-# %%
+# %% tags=["hide-input"]
 surfaces = {"sharp global": Wells(), "wide global": Wells(depths=(2.0, 0.8, 1.2))}
 for label, surface in surfaces.items():
     table = surface.minima().round(4)
@@ -167,7 +167,7 @@ if len(FW) == 2:
           + ("below 1e-5" if gap < 1e-5 else "above 0.1 (the bouncing phase amplifies float32 rounding)"
              if gap > 0.1 else f"{gap:.0e}"))
 
-# %%
+# %% tags=["hide-input"]
 global_index = int(np.flatnonzero(sharp_minima["global"])[0])
 fig, (ax_lr, ax_w) = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
 for j, max_lr in enumerate(MAX_LRS):
@@ -245,7 +245,7 @@ print(left.map(report.share_text).to_string())
 print("\nshare of all starts that end at the global minimum:")
 print(at_global.map(report.share_text).unstack("framework").to_string())
 
-# %%
+# %% tags=["hide-input"]
 top = MAX_LRS[-1]
 fig, axes = plt.subplots(1, len(surfaces), figsize=(10, 3.4), sharey=True, squeeze=False)
 for ax, (label, part) in zip(axes[0], counts[(counts.max_lr == top) & (counts.framework == FW[-1])]
@@ -344,7 +344,7 @@ if len(FW) == 2:
     gap = float((pair.tf - pair.torch).abs().max())
     print(f"largest |val loss tf - val loss torch| over all runs: {'below 1e-5' if gap < 1e-5 else f'{gap:.0e}'}")
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 for i, label in enumerate(mlp_schedules):
     history = curves[FW[0], label, seed]

@@ -50,7 +50,7 @@ equal_epochs: int = 20  # the equal-epochs comparison reads this epoch ...
 target_loss: float = 0.1  # ... the equal-fit comparison the first epoch with training loss <= this
 grad_epochs: int = 10  # epochs of the update-by-update gradient-norm trace (C004-1b)
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -185,7 +185,7 @@ print(f"decades of gradient growth over the first {grad_epochs} epochs, log10(ma
       f"over {repeats} seeds")
 print(growth.groupby("lr").agg(lambda v: f"{v.mean():.2f} ({v.std():.2f})").to_string())
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(FW), figsize=(5.5 * len(FW), 3.8), sharey=True, squeeze=False)
 for ax, name in zip(axes[0], FW):
     for i, lr in enumerate(LRS):
@@ -248,7 +248,7 @@ for name, table in summary.items():
     print(view.agg(lambda v: f"{v.mean():.3f} ({v.std():.3f})" if v.notna().all() else
                    f"{v.notna().sum()}/{len(v)} seeds").to_string())
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 runs = histories[FW[-1]]
 for i, lr in enumerate(trainable[FW[-1]]):

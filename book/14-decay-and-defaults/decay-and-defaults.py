@@ -44,7 +44,7 @@ start_lrs: str = "0.001,0.003,0.01,0.03,0.1,0.3,1,3"  # starting learning rates 
 factors: str = "1,10,100,1000"  # total decay over the run: the last update uses start / factor
 default_epochs: int = 10  # epochs of the defaults-vs-grid comparison (batch 32, Keras's default)
 
-# %%
+# %% tags=["hide-input"]
 import inspect
 
 import matplotlib.pyplot as plt
@@ -124,7 +124,7 @@ if len(FW) == 2:
     gap = (a.val_loss - b.val_loss).abs()
     print(f"tf vs torch: runs whose final val loss agrees to 1e-3: {int((gap <= 1e-3).sum())} of {len(gap)}")
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 name = FW[-1]
 cells = sensitivity.spread(decay_runs[name], ["optimizer", "start lr", "factor"], "val_loss")

@@ -38,7 +38,7 @@ lr: float = 0.01  # Adam's constant learning rate of the baselines (the paper's)
 max_lr: float = 0.02  # peak of the one-cycle schedule compared with it
 range_iters: int = 100  # updates of the LR range test
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 from myst_nb import glue
@@ -67,7 +67,7 @@ print(f"frameworks: {', '.join(FW)}; train {data.train[0].shape}, test {data.tes
 # The class is the template's shape, not where it sits, which is why a model that shares weights
 # across positions (a convolution) does much better than one that does not.
 
-# %%
+# %% tags=["hide-input"]
 groups = testbed.signals_by_class(*data.train[:1], data.labels(data.train), per_class=3)
 fig, axes = plt.subplots(2, 5, figsize=(10, 3.6), sharex=True, sharey=True)
 for (label, rows), ax in zip(groups.items(), axes.flat):
@@ -119,7 +119,7 @@ glue("cnn_mlp_gap", f"{100 * gap:.0f} points", display=False)
 # parity tests measure it; with float32-exact hyperparameters the two agree to $10^{-10}$). The
 # gap between the frameworks is within the spread over seeds.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for (name, fw), history in runs.items():
     curve = history.groupby("epoch").val_accuracy.mean()
@@ -138,7 +138,7 @@ plt.show()
 # to $10$ over `range_iters` updates of batches of `batch_size` and records the smoothed loss;
 # fastai's "valley" rule suggests a rate in the steepest stretch of the descent.
 
-# %%
+# %% tags=["hide-input"]
 tests = {fw: b.lr_range_test(b.cnn(seed=seed), data.train, optimizer="sgd", loss="categorical_crossentropy",
                              start_lr=1e-4, end_lr=10.0, num_it=range_iters, batch_size=batch_size)
          for fw, b in backends.items()}
