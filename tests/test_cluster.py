@@ -152,7 +152,12 @@ def test_a_worker_killed_mid_sweep_loses_no_run_and_repeats_none(tmp_path, spawn
     lines = executions(log)
     starts = Counter(p for w, p, _, _ in lines if w == "start")
     ends = Counter(p for w, p, _, _ in lines if w == "end")
-    assert ends == Counter(points), "every run must finish exactly once"
+    # Every run's result is committed exactly once (attempts below). Its notebook's own side effect, the
+    # "end" line, happens twice only for the run the kill interrupted, and only when the kill landed
+    # between that notebook's last cell and lrlab's commit of its folder (a race the test cannot close):
+    # at-least-once execution, exactly-once results.
+    assert all(ends[p] == 1 for p in points if p != killed_point), "every other run must finish exactly once"
+    assert ends[killed_point] in (1, 2)
     rerun = sorted(p for p in points if starts[p] == 2)
     assert killed_point in rerun and all(starts[p] in (1, 2) for p in points)
     assert not done_before & set(rerun), "a run that had finished before the kill was run again"

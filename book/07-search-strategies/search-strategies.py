@@ -91,8 +91,8 @@ plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(
     globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**31), n_seeds=lrlab.Int(1, 100),
     budgets=lrlab.IntList(1, sort=True), epochs=lrlab.Int(1, 100), hidden=lrlab.Int(1, 1024),
-    timing_repeats=lrlab.Int(2, 100), tpe_startup=lrlab.Int(1, lambda p: max(p.budgets)),
-    tpe_batch=lrlab.Int(1, lambda p: max(p.budgets)), loop_trials=lrlab.Int(2, 200))
+    tpe_startup=lrlab.Int(1, lambda p: max(p.budgets)), tpe_batch=lrlab.Int(1, lambda p: max(p.budgets)),
+    loop_trials=lrlab.Int(2, 200), timing_repeats=lrlab.Int(2, 100))
 FW, BUDGETS = P.frameworks, P.budgets
 started = time.perf_counter()
 backends = lrlab.load_backends(FW)
