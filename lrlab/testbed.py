@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from lrlab import training
+from lrlab.params import ParameterError
 
-__all__ = ["MODELS", "PUBLISHED", "final_accuracy", "signals_by_class", "train_seeds"]
+__all__ = ["MODELS", "PUBLISHED", "final_accuracy", "read_runs", "signals_by_class", "train_seeds"]
 
 #: published test accuracy of each baseline (Greydanus & Kobak 2024, abstract and project page)
 PUBLISHED = {"logistic regression": 0.32, "MLP": 0.68, "CNN": 0.94}
@@ -49,3 +50,28 @@ def signals_by_class(x, labels, per_class: int = 3) -> dict:
     """Return ``{class: rows (per_class, length)}``: the first ``per_class`` signals of each class."""
     labels = np.asarray(labels)
     return {c: np.asarray(x)[np.flatnonzero(labels == c)[:per_class]] for c in np.unique(labels)}
+
+
+def read_runs(history: pd.DataFrame, labels, *, column: str = "val_accuracy", epoch: int | None = None,
+              target_loss: float | None = None) -> pd.Series:
+    """Return ``column`` of each model of a ``fit_many`` history, indexed by ``labels`` (one per model, in order).
+
+    Exactly one of ``epoch`` (0-based; the value at that epoch) and
+    ``target_loss`` (the value at the first epoch whose training loss is
+    ``<= target_loss``: the comparison at equal fit). NaN where the model never
+    got there (it diverged first, or never fitted that well). ``labels`` are
+    tuples (a MultiIndex is built) or scalars.
+
+    >>> h = pd.DataFrame({"model": [0, 0, 1, 1], "epoch": [0, 1, 0, 1], "loss": [0.5, 0.1, 0.9, 0.6],
+    ...                   "val_accuracy": [0.6, 0.7, 0.4, 0.5], "status": "ok"})
+    >>> read_runs(h, ["a", "b"], target_loss=0.2).tolist(), read_runs(h, ["a", "b"], epoch=0).tolist()
+    ([0.7, nan], [0.6, 0.4])
+    """
+    if (epoch is None) == (target_loss is None):
+        raise ParameterError("expected exactly one of epoch and target_loss")
+    labels = list(labels)
+    ok = history[history.status == "ok"]
+    hit = ok[ok.epoch == epoch] if epoch is not None else ok[ok.loss <= target_loss]
+    values = hit.sort_values("epoch").groupby("model")[column].first().reindex(range(len(labels)))
+    index = pd.MultiIndex.from_tuples(labels) if labels and isinstance(labels[0], tuple) else pd.Index(labels)
+    return pd.Series(values.to_numpy(np.float64), index=index, name=column)
