@@ -364,7 +364,7 @@ def _at_a_glance(records) -> list[str]:
         "",
         f"```{{figure}} {FIGURE_NAME}",
         ":name: claims-grid",
-        f":alt: A grid of coloured cells: one row per claim part, one column per framework and regime, "
+        ":alt: A grid of coloured cells: one row per claim part, one column per framework and regime, "
         "each cell coloured by its verdict word.",
         "",
         "Every claim part's verdict in each framework and regime (columns). Rules separate the claims; an "
@@ -523,7 +523,8 @@ def _scope(records) -> list[str]:
         seeds = [r.verdict.seeds for r in used if r.verdict.seeds is not None]
         if seeds:
             lines.append(f"- Seeds per verdict: from {min(seeds)} to {max(seeds)}, median "
-                         f"{statistics.median(seeds):g}" + (f"; no seed count in {_plural(len(used) - len(seeds), 'verdict')}"
+                         f"{statistics.median(seeds):g}"
+                         + (f"; no seed count in {_plural(len(used) - len(seeds), 'verdict')}"
                                                     if len(seeds) < len(used) else "") + ".")
         thin = sorted({r.verdict.key[len("verdict:"):] for r in used
                        if isinstance(r.verdict.effect, (int, float)) and isinstance(r.verdict.noise, (int, float))
@@ -566,7 +567,10 @@ def _figure_stale(book: Path, records) -> bool:
 
 
 def write_page(book=BOOK) -> Path:
-    """Write ``book/claims.md`` (atomically) and, if what it shows changed, ``book/claims-grid.png``; return the page."""
+    """Write ``book/claims.md`` (atomically) and, if what it shows changed, ``book/claims-grid.png``.
+
+    Return the page's text.
+    """
     from lrlab.notebooks import write_atomically
 
     book = Path(book)

@@ -103,14 +103,17 @@ def collect(paths):
 
 
 class RecordMimeRenderer:
-    """myst-nb mime-render plugin: the site shows a record's text line, not its JSON bundle.
+    """myst-nb mime-render plugin: the site shows nothing of a record.
 
-    Registered in pyproject.toml under the ``myst_nb.mime_renderers`` entry point,
-    so that the site build (warnings as errors) knows the record type instead of
-    warning that it is unknown.
+    A record repeats, as JSON, what its cell has just printed for the reader; in
+    the notebook (Jupyter, nbval, ``collect``) it keeps its ``text/plain`` line
+    and its JSON bundle, but on the site the record type is preferred over the
+    text line (priority 1, lower wins) and rendered as nothing, so each result
+    is shown once. Registered in pyproject.toml under the
+    ``myst_nb.mime_renderers`` entry point.
     """
 
-    mime_priority_overrides = [("*", MIME_TYPE, None)]
+    mime_priority_overrides = [("*", MIME_TYPE, 1)]
 
     @staticmethod
     def handle_mime(renderer, data, inline: bool):

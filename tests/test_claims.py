@@ -1,4 +1,4 @@
-"""The "Claims checked" page: every claim part has a verdict in each framework, each word is one of five, the page is fresh.
+"""The "Claims checked" page: every part has a verdict in each framework, each word is one of five, the page is fresh.
 
 The first tests read the committed notebooks and page; they fail while a
 chapter has not yet recorded its parts' verdicts (``lrlab.verdicts.record``).
@@ -185,7 +185,8 @@ def test_each_framework_has_its_own_verdict_and_a_disagreement_is_shown(tmp_path
     assert "- C000-2a (digits MLP): tf **holds**, torch **does not hold**" in page
     assert "**The frameworks disagree** (digits MLP: tf holds, torch does not hold)" in page
     # the per-claim line: word, effect, noise, threshold, ±50 %, seeds, chapter
-    assert "| C000-2a | digits MLP | torch | **does not hold** | -0.3 | 0.05 | 0.25 | no | 5 | [ch. 8](08-b/b.ipynb) |" \
+    row = "| C000-2a | digits MLP | torch | **does not hold** | -0.3 | 0.05 | 0.25 | no | 5 | [ch. 8](08-b/b.ipynb) |"
+    assert row \
         in page
     assert r"Rule: holds if the gap is \>= 0.25 \| in val loss." in page  # a pipe cannot break the table
     assert "Verdicts whose word changes with the threshold moved by ±50 %: C000-2a:digits:torch." in page

@@ -311,7 +311,7 @@ def test_chapter_rejects_every_kind_of_bad_value(chapters, chapter):
 
 
 def test_chapter_defaults_parse_as_before(chapters):
-    """The lists the chapters used to parse by hand come out as the chapters declare them (sorted where they were sorted)."""
+    """The lists the chapters used to parse by hand come out as the chapters declare them (sorted where sorted)."""
     expect = {
         "03-seed001": {"compare_lrs": [0.1, 0.01, 0.001]},
         "05-lr-grids": {"cv_lrs": [0.03, 0.1, 0.3, 1.0], "decay_steps": [34, 102, 340]},

@@ -406,7 +406,7 @@ lrlab.record("decay_schedules:largest_gap_vs_reference", {name: float(f"{GAPS[na
 # | patience $p$ | cuts at the $p$-th epoch without gain ($p = 0$ acts as 1) | cuts at the $(p+1)$-th |
 # | cooldown $c$ | ignores $c - 1$ epochs after a cut ($c = 1$ acts as 0) | ignores $c$ epochs |
 # | threshold | `min_delta`, absolute, `1e-4` | `threshold` `1e-4`, **relative**: $m < best\,(1 - t)$ |
-# | small rates | cuts while `lr > min_lr` | cuts only if `old − new > eps` = 1e-8: rates ≲ 1e-8 never fall |
+# | small rates | cuts while `lr > min_lr` | cuts only if `old − new > eps` (`eps=1e-8`): smaller rates never fall |
 # | NaN | a NaN first epoch becomes "best", and nothing beats it | NaN never improves |
 #
 # We feed one synthetic validation-loss curve — a decay to a noisy plateau, the same numbers
@@ -515,7 +515,7 @@ print("same rates:", all(np.allclose(lrs, user["lrlab step(0.1, 5, 0.5)"], rtol=
 # from the same network, visit the batches in the same order, and give every family the same
 # peak rate (`peak_lr`) and the same horizon: the whole run, counted in updates. The last
 # family keeps the rate constant and lets the backends' `ReduceLROnPlateau` (lrlab's rule:
-# halve after 2 epochs without a 1e-3 improvement of the validation loss) cut it.
+# halve after 2 epochs in which the validation loss improves by less than `threshold=1e-3`) cut it.
 
 # %%
 task = data.seed001_task(seed=seed)

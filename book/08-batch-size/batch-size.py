@@ -234,7 +234,8 @@ trained = summary["max"] <= FAILED_ABOVE  # every seed trained: the mean is what
 table = summary["mean"].where(trained, summary["max"]).unstack("choice")
 table["heat-map best"] = [float(sensitivity.spread(heat[f], ["batch", "lr"], "val_loss")
                                 .groupby("batch")["mean"].min().get(b, np.nan)) for f, _, b in table.index]
-print(f"base batch {base_batch}; mean final val loss over {verdict_seeds} seeds (> {FAILED_ABOVE:g}: a seed broke down)")
+print(f"base batch {base_batch}; mean final val loss over {verdict_seeds} seeds "
+      f"(> {FAILED_ABOVE:g}: a seed broke down)")
 print(table.map(lambda v: report.loss_text(v, FAILED_ABOVE, 3)).to_string())
 print("largest seed standard deviation where every seed trained:", f"{float(summary['std'][trained].max()):.3f}")
 
@@ -293,10 +294,12 @@ for name, backend in backends.items():
                              "updates to target": (int(row.epoch) + 1) * -(-N // batch) if reached else np.nan,
                              "train loss": row.loss, "val loss": row.val_loss, "val accuracy": row.val_accuracy,
                              "gap": row.val_loss - row.loss,
-                             f"val loss after {epochs} epochs": float(short.val_loss.iloc[0]) if len(short) else np.nan})
+                             f"val loss after {epochs} epochs": (float(short.val_loss.iloc[0]) if len(short)
+                                                                  else np.nan)})
 gaps = pd.DataFrame(gap_rows)
 gap_summary = gaps.groupby(["framework", "batch"]).agg(["mean", "std"])
-columns = ["epochs to target", "updates to target", "val loss", "val accuracy", "gap", f"val loss after {epochs} epochs"]
+columns = ["epochs to target", "updates to target", "val loss", "val accuracy", "gap",
+           f"val loss after {epochs} epochs"]
 print(f"at the first epoch with training loss <= {target_loss:g} (mean ± std over {verdict_seeds} seeds):")
 print(gap_summary[columns].xs("mean", axis=1, level=1).to_string(float_format=lambda v: f"{v:.3f}"))
 print("standard deviations:")

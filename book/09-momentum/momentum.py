@@ -91,7 +91,7 @@ print(f"frameworks: {', '.join(FW)}; momenta {MUS}; {len(LRS)} learning rates fr
 # are 2 (first weight and bias) and 50 (second weight) — a ravine, 25 times steeper across than
 # along. A linear `lrlab` model (`mlp((2, 1), output_activation="linear")`, MSE, full batch)
 # is trained in both frameworks (in float64, lrlab's default), and the same updates are written
-# out in numpy in both forms. A gap below $10^{-9}$ is rounding; we print it as "< 1e-09",
+# out in numpy in both forms. A gap below $10^{-9}$ is rounding; we print it as `< 1e-09`,
 # because its exact size depends on the CPU's vector kernels.
 
 # %%

@@ -120,7 +120,7 @@ def run(backend, optimizer, configs, s, batch=None, n_epochs=None, **labels):
 # %% [markdown]
 # ## One hyperparameter at a time
 #
-# The base configuration is Adam (β = (0.9, 0.999), ε = 1e-8, no weight decay) at batch
+# The base configuration is Adam (`beta_1=0.9, beta_2=0.999, epsilon=1e-8`, no weight decay) at batch
 # `batch_size` and the learning rate that is best in the first sweep. Each of the other sweeps
 # changes one thing: the batch size, AdamW's weight decay, β1 or β2. Each point is `repeats`
 # seeds; for the batch sizes, whose models cannot share a `fit_many` call, the seeds' initial

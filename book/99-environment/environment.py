@@ -120,7 +120,8 @@ if "torch" in FW:
 #
 # `pyproject.toml` gives each direct dependency a range, so that lrlab installs beside other
 # packages; `constraints.txt` is the exact lock of everything, made by one command
-# (`make lock`, which runs `scripts/lock.sh`), and a test checks that the lock satisfies the ranges. A reader who needs only one framework installs the extras they want, for example
+# (`make lock`, which runs `scripts/lock.sh`), and a test checks that the lock satisfies the ranges.
+# A reader who needs only one framework installs the extras they want, for example
 # `-e ".[torch,book,test]"`, and runs the book with `make book FRAMEWORKS=torch`.
 #
 # **With conda**: `environment.yml` names the same direct dependencies at the lock's versions (a
