@@ -12,6 +12,9 @@ kernels; what moves is of three kinds, and each has a printing rule here:
   one setting and 2.34 under the other). :func:`loss_text` prints a loss above
   the ``failed_above`` cut, where only such runs end, as ``> cut`` and a
   diverged one as ``diverged``;
+* **glued numbers**: myst-nb's ``glue`` stores a value's full ``repr``, which
+  nbval compares; :func:`glue` stores floats at :data:`GLUE_DIGITS` significant
+  digits, far beyond what the prose shows and far above float64's rounding;
 * **counts of chaotic runs** (which basin a bouncing run ends in):
   :func:`share_text` reports a share as one of three bands, not a percentage;
 * **counts of sign changes**: once a weight reaches its minimum to rounding
@@ -27,7 +30,10 @@ import numpy as np
 
 from lrlab.params import check_number
 
-__all__ = ["gap_text", "loss_text", "share_text", "sign_changes"]
+__all__ = ["GLUE_DIGITS", "gap_text", "glue", "loss_text", "share_text", "sign_changes"]
+
+#: significant digits a glued float keeps (the prose shows at most this many)
+GLUE_DIGITS = 8
 
 
 def gap_text(value: float, floor: float = 1e-9) -> str:
@@ -89,3 +95,31 @@ def share_text(fraction: float, low: float = 0.1, high: float = 0.9) -> str:
     if fraction > high:
         return f"over {high:.0%}".replace("%", " %")
     return f"{low:.0%}-{high:.0%}".replace("%", "", 1).replace("%", " %")
+
+
+def glue(name: str, value, display: bool = False):
+    """Glue ``value`` for the prose (myst-nb's ``glue``), floats rounded to :data:`GLUE_DIGITS` significant digits.
+
+    myst-nb stores the value's ``repr`` as the output's text, and strict nbval
+    compares it: a float glued in full shows its last bits, which another CPU's
+    kernels change (measured: ``0.005244573411663331`` against ``…3206``). The
+    prose formats the value with far fewer digits (``{glue:text}`key:.3f```), so
+    rounding it first loses nothing a reader sees. numpy scalars become Python
+    numbers (whose ``repr`` has no ``np.float64(…)``); everything else is passed on.
+
+    >>> _stored(np.float64(0.005244573411663331)), _stored(np.int64(3)), _stored("x")
+    (0.0052445734, 3, 'x')
+    """
+    from myst_nb import glue as _glue
+
+    return _glue(name, _stored(value), display=display)
+
+
+def _stored(value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(f"{float(value):.{GLUE_DIGITS}g}") if math.isfinite(value) else float(value)
+    return value

@@ -44,11 +44,11 @@ steps: int = 40  # gradient steps
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-from myst_nb import glue
 
 import lrlab
 from lrlab import golden, kernels, lr_evidence, plots, report, schedules, verdicts
 from lrlab.data import E004_4_FINAL_W, Quadratic
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0),

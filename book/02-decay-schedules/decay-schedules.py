@@ -50,11 +50,11 @@ period: int = 10  # C001-1b: updates per cosine period T; each cosine runs for 8
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from myst_nb import glue
 
 import lrlab
 from lrlab import data, lr_evidence, plateau, plots, report, schedules, verdicts
 from lrlab import schedule_twins as twins
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0), updates=lrlab.Int(20, 2000),

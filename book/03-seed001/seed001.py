@@ -63,11 +63,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
-from myst_nb import glue
 
 import lrlab
 from lrlab import part_verdicts, plots, report, schedules, seed001, training
 from lrlab.data import seed001_task
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(

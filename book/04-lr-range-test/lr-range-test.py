@@ -57,11 +57,11 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from myst_nb import glue
 from scipy.stats import median_abs_deviation
 
 import lrlab
 from lrlab import data, lr_evidence, plots, report, verdicts
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(

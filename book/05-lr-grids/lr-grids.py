@@ -54,11 +54,11 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from myst_nb import glue
 from sklearn.model_selection import StratifiedKFold
 
 import lrlab
 from lrlab import data, lr_evidence, plots, schedules, search, verdicts
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(

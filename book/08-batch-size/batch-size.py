@@ -100,11 +100,11 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from myst_nb import glue
 
 import lrlab
 from lrlab import batch_memory, many, part_verdicts, plots, report, schedules, sensitivity
 from lrlab.data import digits
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(

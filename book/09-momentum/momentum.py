@@ -53,11 +53,11 @@ good_factor: float = 1.5  # a learning rate is "good" if its mean val loss <= go
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from myst_nb import glue
 
 import lrlab
 from lrlab import lr_bands, many, plots, report, schedules, sensitivity
 from lrlab.data import digits
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(

@@ -46,11 +46,11 @@ decay_epochs: int = 100
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from myst_nb import glue
 
 import lrlab
 from lrlab import lr_bands, many, numpy_adam, plots, report, sensitivity, verdicts
 from lrlab.data import digits
+from lrlab.report import glue
 from lrlab.training import OPTIMIZERS
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings

@@ -57,11 +57,11 @@ mlp_max_lr: float = 1.0  # ... to mlp_max_lr and back every 4 epochs
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from myst_nb import glue
 
 import lrlab
 from lrlab import lr_bands, many_starts, plots, report, schedules, sensitivity, verdicts
 from lrlab.data import Wells, digits
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(

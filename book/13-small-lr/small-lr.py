@@ -55,11 +55,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
-from myst_nb import glue
 
 import lrlab
 from lrlab import gradients, many, part_checks, plots, training
 from lrlab.data import digits
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(

@@ -51,11 +51,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
-from myst_nb import glue
 
 import lrlab
 from lrlab import many, part_checks, plots, schedules, sensitivity
 from lrlab.data import digits
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(

@@ -41,11 +41,11 @@ range_iters: int = 100  # updates of the LR range test
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
-from myst_nb import glue
 
 import lrlab
 from lrlab import plots, schedules, testbed
 from lrlab.data import mnist1d
+from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(
