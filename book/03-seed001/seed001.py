@@ -446,12 +446,13 @@ verdict = pd.DataFrame({"largest change of the share with ε": effect, "seed noi
                         "ε decides": np.where(effect > noise, "yes", "no: within the seed noise"),
                         "draws whose outcome changes with ε": flips.astype(str) + f" of {survival_seeds}"})
 print(verdict.to_string(float_format=lambda v: f"{v:.2f}"))
-glue("fw_agree", Markdown("— (one framework ran)"), display=False)
+agree = "— (one framework ran)"
 if len(FW) == 2:
     both = learns.pivot_table(index=["design", "epsilon", "init_seed"], columns="framework", values="outcome",
                               aggfunc="first")
-    glue("fw_agree", Markdown(f"{int((both.tf == both.torch).sum())} of {len(both)}"), display=False)
-    print(f"runs whose outcome is the same in both frameworks: {int((both.tf == both.torch).sum())} of {len(both)}")
+    agree = f"{int((both.tf == both.torch).sum())} of {len(both)}"
+    print(f"runs whose outcome is the same in both frameworks: {agree}")
+glue("fw_agree", Markdown(agree), display=False)
 lrlab.record("e001:dead_networks", {f"{d} {f} eps={e:g}": round(v, 2) for (d, f, e), v in share.items()})
 
 # %%
