@@ -45,7 +45,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 NETWORK_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
-SEED_ROW = re.compile(r"\b[EC]\d{3}-\d+\b")
+SEED_ROW = re.compile(r"\b[EC]\d{3}-\d+[a-e]?\b")  # a row (E004-4) or a claim part (C004-1d)
 SCREENSHOT_MAX_HEIGHT = 8000
 PAGE_TIMEOUT_S = 30
 
@@ -176,7 +176,8 @@ return {
   images: imgs.map(i => [i.currentSrc || i.src, i.naturalWidth]),
   figures: Array.from(article.querySelectorAll('img')).length,
   errorOutputs: outputs.map(o => o.innerText.slice(0, 300)),
-  traceback: (article.innerText.match(/Traceback \\(most recent call last\\)/g) || []).length,
+  traceback: ((() => { const a = article.cloneNode(true); a.querySelectorAll('.doctest').forEach(d => d.remove());
+                       return a.textContent; })().match(/Traceback \\(most recent call last\\)/g) || []).length,
   mathNodes: article.querySelectorAll('.math').length,
   mathTypeset: article.querySelectorAll('mjx-container').length,
   mathErrors: article.querySelectorAll('mjx-merror').length,

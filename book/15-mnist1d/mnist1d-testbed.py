@@ -16,6 +16,10 @@
 # %% [markdown]
 # # MNIST-1D: a harder testbed
 #
+# **Seed rows covered:** the second regime for the claim parts that depend on scale (re-tested in
+# the next chapter: C000-2a/b, C000-3a, C004-1c/d); the learning-rate range test of E002-1 and a
+# one-cycle schedule (E002-4) run here on a small CNN.
+#
 # Every other chapter tests the seed claims on scikit-learn's digits with a small MLP. Digits is
 # nearly solved by such a model and barely over-fits, so claims about generalisation can hardly
 # show there. MNIST-1D (Greydanus & Kobak, *Scaling Down Deep Learning with MNIST-1D*, ICML 2024)
@@ -181,3 +185,28 @@ for fw in compare:
 # **Scope.** MNIST-1D as the paper made it (4000/1000 rows), `epochs` epochs of Adam, `repeats`
 # seeds, float64 in both frameworks. The baselines are short runs; the paper's CNN trains 15
 # times longer.
+
+# %% [markdown]
+# ## Verdict on the baselines
+#
+# The rule, fixed before the runs: the published baselines count as reproduced in a framework
+# when, in every seed, logistic regression < MLP < CNN in test accuracy (the paper's ordering),
+# and logistic regression — a convex model that converges in far fewer updates than the paper
+# gives it — lands within $3$ points of the paper's $32$ %. The MLP's and the CNN's levels are not
+# part of the rule: our runs are fifteen times shorter than the paper's.
+
+# %%
+order = ["logistic regression", "MLP", "CNN"]
+for fw in FW:
+    per_seed = final.xs(fw, level=1).loc[order]  # rows: models, columns: seeds
+    ordered = bool((per_seed.diff().iloc[1:] > 0).all().all())
+    near = abs(float(per_seed.loc["logistic regression"].mean()) - testbed.PUBLISHED["logistic regression"]) <= 0.03
+    word = "reproduced" if ordered and near else "not reproduced"
+    print(f"{fw}: ordering in every seed: {ordered}; logistic regression within 3 points of 32 %: {near} -> {word}")
+    glue(f"baselines_{fw}", word, display=False)
+
+# %% [markdown]
+# In TensorFlow the baselines are {glue:text}`baselines_tf`, in PyTorch {glue:text}`baselines_torch`
+# by this rule. This chapter decides no claim part; the parts that depend on scale are re-tested
+# on these data in the next chapter.
+

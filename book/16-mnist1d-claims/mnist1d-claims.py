@@ -227,7 +227,7 @@ for fw in FW:
     glue(f"gap_{fw}", round(float(facts[fw]["gap"].stack().mean()), 2), display=False)
 
 # %% [markdown]
-# ## What MNIST-1D changes
+# ## Verdicts: what MNIST-1D changes
 #
 # **C004-1c**, too small a rate is slow: {glue:md}`w_C004-1c`. After `equal_epochs` epochs the
 # smallest rate's training loss stands {glue:text}`e_C004-1c_torch` decades (PyTorch;
