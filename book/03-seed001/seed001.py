@@ -485,8 +485,7 @@ glue("diverged_runs", Markdown(f"{int((runs.outcome == 'diverged').sum())} of {l
 #
 # ## Is `0.1` too high for Adam?
 #
-# % typed constant: 0.001
-# Adam's default learning rate is 0.001 in both frameworks; the seed starts at a hundred times
+# Adam's default learning rate is `0.001` in both frameworks; the seed starts at a hundred times
 # that. We rerun the harmonised experiment from each rate of `compare_lrs` (`0.1`, `0.01` and
 # `0.001`; same decay) with `repeats` initial-weight seeds, in both frameworks. `fit_many`
 # trains each framework's whole grid together — twice, once evaluated on the validation rows
