@@ -566,15 +566,16 @@ def _figure_stale(book: Path, records) -> bool:
     return stored_digest(book / FIGURE_NAME) != _grid_digest(rows, columns, cells)
 
 
-def write_page(book=BOOK) -> Path:
+def write_page(book=BOOK, records=None) -> Path:
     """Write ``book/claims.md`` (atomically) and, if what it shows changed, ``book/claims-grid.png``.
 
-    Return the page's text.
+    Return the page's path. ``records`` are :func:`verdict_records` of ``book`` when the caller has
+    read them already.
     """
     from lrlab.notebooks import write_atomically
 
     book = Path(book)
-    records = verdict_records(book)
+    records = verdict_records(book) if records is None else records
     write_grid(book / FIGURE_NAME, *grid(records))
     path = book / PAGE_NAME
     write_atomically(path, build_page(records))
@@ -605,7 +606,7 @@ def main(argv=None) -> int:
             stale = True
     else:
         total = len(PARTS) * len(FRAMEWORKS)
-        print(f"wrote {write_page(book)}: {total - len({(p, fw) for p, _, fw in gaps})} of {total} part × "
+        print(f"wrote {write_page(book, records)}: {total - len({(p, fw) for p, _, fw in gaps})} of {total} part × "
               f"framework pairs have a verdict ({len(records)} verdict records)")
     if gaps:
         print(f"{len(gaps)} verdicts missing (part:regime:framework): "

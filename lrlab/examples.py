@@ -344,13 +344,16 @@ def build_page(records) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write_page(book=BOOK) -> Path:
-    """Write ``book/examples.md`` from the stored notebooks (atomically); return its path."""
+def write_page(book=BOOK, records=None) -> Path:
+    """Write ``book/examples.md`` from the stored notebooks (atomically); return its path.
+
+    ``records`` are :func:`example_records` of ``book`` when the caller has read them already.
+    """
     from lrlab.notebooks import write_atomically
 
     book = Path(book)
     path = book / PAGE_NAME
-    write_atomically(path, build_page(example_records(book)))
+    write_atomically(path, build_page(example_records(book) if records is None else records))
     return path
 
 
@@ -365,17 +368,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     book = Path(args.book)
     records = example_records(book)
-    page = build_page(records)
     lacking, bad = gaps(records), malformed(records)
     stale = False
     if args.check:
         path = book / PAGE_NAME
-        stale = not path.exists() or path.read_text(encoding="utf-8") != page
+        stale = not path.exists() or path.read_text(encoding="utf-8") != build_page(records)
         if stale:
             print(f"{path} is stale: run python -m lrlab.examples", file=sys.stderr)
     else:
-        print(f"wrote {write_page(book)}: {len(CATALOGUE) - len(lacking)} of {len(CATALOGUE)} examples recorded in "
-              f"every framework they run in ({len(records)} records)")
+        print(f"wrote {write_page(book, records)}: {len(CATALOGUE) - len(lacking)} of {len(CATALOGUE)} examples "
+              f"recorded in every framework they run in ({len(records)} records)")
     for example, frameworks in lacking.items():
         print(f"{example}: no record in {', '.join(frameworks)}", file=sys.stderr)
     for rec in bad:
