@@ -9,12 +9,15 @@ wide is the range of learning rates that train well. Framework-free.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from lrlab.params import ParameterError, check_number
 
-__all__ = ["final", "good_band", "heatmap_table", "heatmap_text", "spread"]
+__all__ = ["agreement", "final", "good_band", "heatmap_table", "heatmap_text", "spread", "sweep"]
 
 
 def final(history: pd.DataFrame, epochs: int, **extra) -> pd.DataFrame:
@@ -105,3 +108,59 @@ def heatmap_text(cells: pd.DataFrame, rows: str, columns: str, failed_above: flo
     worst = heatmap_table(cells, rows, columns, "max")
     shown = means.where(worst <= failed_above, worst)
     return shown.map(lambda v: loss_text(v, failed_above, digits))
+
+
+def sweep(run: Callable[..., pd.DataFrame], epochs: int, **axes) -> pd.DataFrame:
+    """Call ``run(**point)`` for every combination of the ``axes``' values; stack :func:`final` of each history.
+
+    The loop every interaction chapter writes around ``fit_many``: one call per
+    seed (and per batch size, ...), each returning a history, each history read
+    by :func:`final` and tagged with its point. ``axes`` maps a keyword of
+    ``run`` to its values; the rows come out in the order of the product.
+
+    >>> def run(batch, seed):  # a stand-in for one fit_many call
+    ...     history = pd.DataFrame({"model": [0], "epoch": [0], "status": ["ok"], "loss": [0.5 / batch],
+    ...                             "val_loss": [seed + 0.1]})
+    ...     history.attrs["configs"] = pd.DataFrame({"model": [0], "lr": [0.1]})
+    ...     return history
+    >>> sweep(run, 1, batch=[4, 16], seed=[0, 1])[["batch", "seed", "loss", "val_loss"]].to_numpy().tolist()
+    [[4.0, 0.0, 0.125, 0.1], [4.0, 1.0, 0.125, 1.1], [16.0, 0.0, 0.03125, 0.1], [16.0, 1.0, 0.03125, 1.1]]
+    """
+    if not axes:
+        raise ParameterError("axes is empty; name at least one keyword of run and its values, e.g. seed=[0, 1, 2]")
+    names = list(axes)
+    parts = [final(run(**dict(zip(names, point))), epochs, **dict(zip(names, point)))
+             for point in itertools.product(*axes.values())]
+    return pd.concat(parts, ignore_index=True)
+
+
+def agreement(frames: dict, on, value: str, tol: float) -> pd.DataFrame:
+    """Pair two frameworks' results row by row and return them with the gap in ``value``.
+
+    ``frames`` maps two framework names to tables with the columns ``on`` (the
+    keys that pair a run with its twin, e.g. ``["batch", "lr", "seed"]``) and
+    ``value``. The result has one column of ``value`` per framework, ``gap``
+    (their absolute difference; ``inf`` when exactly one diverged, 0 when both
+    did) and ``agree`` (``gap <= tol``). ``result.attrs["text"]`` is the line a
+    chapter prints, e.g. ``"tf vs torch: val_loss agrees to 1e-04 in 2 of 2
+    runs"``.
+
+    >>> a = pd.DataFrame({"lr": [0.1, 1.0], "val_loss": [0.30, 0.2]})
+    >>> b = pd.DataFrame({"lr": [0.1, 1.0], "val_loss": [0.30, 0.5]})
+    >>> agreement({"tf": a, "torch": b}, ["lr"], "val_loss", 1e-4).attrs["text"]
+    'tf vs torch: val_loss agrees to 0.0001 in 1 of 2 runs'
+    """
+    if len(frames) != 2:
+        raise ParameterError(f"frames has {len(frames)} frameworks ({', '.join(frames)}); agreement pairs exactly two")
+    tol = check_number("tol", tol, low=0)
+    (first, a), (second, b) = frames.items()
+    on = [on] if isinstance(on, str) else list(on)
+    paired = a[on + [value]].merge(b[on + [value]], on=on, suffixes=(f" {first}", f" {second}"), validate="one_to_one")
+    x, y = paired[f"{value} {first}"].to_numpy(float), paired[f"{value} {second}"].to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        gap = np.where(np.isfinite(x) & np.isfinite(y), np.abs(x - y), np.where(np.isfinite(x) == np.isfinite(y), 0.0,
+                                                                                np.inf))
+    paired["gap"], paired["agree"] = gap, gap <= tol
+    paired.attrs["text"] = (f"{first} vs {second}: {value} agrees to {tol:g} in {int(paired.agree.sum())} of "
+                            f"{len(paired)} runs")
+    return paired
