@@ -43,11 +43,11 @@ steps: int = 40  # gradient steps
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import numpy as np
 
 import lrlab
 from lrlab import golden, kernels, lr_evidence, plots, report, schedules, verdicts
-from lrlab.data import E004_4_FINAL_W, Quadratic
+from lrlab import quadratic_descent as qd
+from lrlab.data import Quadratic
 from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
@@ -84,18 +84,14 @@ print("frameworks:", ", ".join(FW), "| settings are the seed's:", SEED_SETTINGS)
 # $10^{-5}$" when it is, because its exact size depends on the CPU).
 
 # %%
-by_hand = {fused: golden.reference_trace(w0, schedule, steps, fused=fused) for fused in (True, False)}
 traces = {name: backend.descend(quadratic.loss, w0, schedule, steps) for name, backend in backends.items()}
-ulps = {name: min(golden.ulps_apart(trace.w, hand.w) for hand in by_hand.values()) for name, trace in traces.items()}
-for name, trace in traces.items():
-    print(f"{name:>5}: update 0 took w from {w0:g} to {trace.w[0]:g} with lr {trace.lr_used[0]:g}; by hand: "
-          f"{by_hand[False].w[0]:g}. Over {steps} steps: {ulps[name]} ulp(s) from the closer loop by hand")
+ulps, lines = golden.update_rule_check(traces, w0, schedule, steps)
+print("\n".join(lines))
 for row in ("E000-1", "E004-1"):  # the update rule w <- w - lr * grad, checked against each framework's SGD
     lrlab.record(f"example:{row}", {"quantity": f"float32 ulps between SGD and the rule by hand over {steps} steps",
                                     **ulps})
 if len(traces) == 2:
-    gap = float(np.abs(traces["tf"].w.to_numpy(float) - traces["torch"].w.to_numpy(float)).max())
-    print(f"tf and torch: largest |w_tf - w_torch| {report.gap_text(gap, 1e-5)}")
+    print(f"tf and torch: largest |w_tf - w_torch| {report.gap_text(golden.framework_gap(traces), 1e-5)}")
 
 # %% [markdown]
 # ## The golden output (E004-4)
@@ -158,22 +154,15 @@ for name, trace in traces.items():
 # %%
 if SEED_SETTINGS:
     for name, trace in tables.items():
-        comparison = golden.compare_with_published(trace)
-        final_w = golden.final_w_text(trace)
-        print(f"{name:>5}: {comparison.exact.sum()} of {len(comparison)} values print exactly as published; "
-              f"largest difference {comparison.units_off.max():g} unit(s) of the last digit; "
-              f"final w {final_w} ({'exact' if final_w == E004_4_FINAL_W else 'differs from ' + E004_4_FINAL_W})")
-        print(comparison.loc[~comparison.exact, ["step", "quantity", "printed", "published"]].to_string(index=False))
-        key = {"tf": "tf", "torch (AVX2 kernels)": "torch", "torch (scalar kernels)": "torch_scalar"}[name]
-        lrlab.record(f"e004_4_{key}", {"exact": int(comparison.exact.sum()), "of": len(comparison),
-                                       "max_units_off": float(comparison.units_off.max()), "final_w": final_w})
-        glue(f"e004_4_{key}_exact", int(comparison.exact.sum()), display=False)
-        glue(f"e004_4_{key}_final_w", float(final_w), display=False)
+        found, text = golden.published_summary(trace)
+        print(f"{name:>5}: {text}")
+        key = golden.RECORD_KEYS[name]
+        lrlab.record(f"e004_4_{key}", found)
+        glue(f"e004_4_{key}_exact", found["exact"], display=False)
+        glue(f"e004_4_{key}_final_w", float(found["final_w"]), display=False)
 else:
-    exact = golden.reference_trace(w0, schedule, steps, dtype=np.float64)
     for name, trace in traces.items():
-        rel = {col: float(np.max(np.abs(trace[col].to_numpy(np.float64) - exact[col])
-                                 / np.maximum(np.abs(exact[col]), 1e-30))) for col in ("lr_next", "w")}
+        rel = golden.float64_gaps(trace, w0, schedule, steps)
         print(f"{name:>5}: largest relative gap to the float64 reference: lr {rel['lr_next']:.0e}, w {rel['w']:.0e}")
 
 # %% [markdown]
@@ -229,17 +218,11 @@ for fused in (True, False):
 # trains in float64 so that its printed numbers do not depend on such roundings (see
 # {py:class}`lrlab.training.MLPSpec`).
 #
-# The curve tells the same story: both frameworks lie on the seed's published points.
+# The curve tells the same story: in {numref}`fig-01-golden-curve` both frameworks lie on the
+# seed's published points.
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.6))
-for name, trace in traces.items():
-    ax.plot(trace.step, trace.w, "-" if name == "tf" else "--", label=f"{name}: w after each step")
-if SEED_SETTINGS:
-    ax.plot(range(40), [float(r[3]) for r in golden.E004_4_PUBLISHED], "k.", ms=4, label="seed 004, published")
-ax.axhline(quadratic.c, color="grey", lw=0.8)
-ax.set(xlabel="step", ylabel="w", title="E004-4: gradient descent on (w + 1)²")
-ax.legend()
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The weight after each of the `steps` gradient steps of E004-4 on (w + 1)\u00b2, in TensorFlow and PyTorch (float32 SGD with the seed's exponential decay), over the points seed 004 published; the grey line is the minimum.", "name": "fig-01-golden-curve"}}
+golden.plot_descent(traces, quadratic.c, published=SEED_SETTINGS)
 plt.show()
 
 # %% [markdown]
@@ -255,68 +238,39 @@ plt.show()
 # $L'' = 2$ is the curvature. The curvature alone predicts the regimes:
 # monotone convergence for $\eta < 1/L'' = 0.5$, a single step at $\eta = 0.5$, oscillating
 # convergence for $0.5 < \eta < 1$, oscillation without end at $\eta = 1$ and divergence above.
-# We run each regime in both frameworks and measure $q$.
+# We run each regime in both frameworks and measure $q$ ({py:func}`lrlab.quadratic_descent.regimes`).
 
 # %%
 regime_lrs = [0.1, 0.4, 0.5, 0.75, 0.95, 1.0, 1.1]
-rows = []
-runs = {}
-for lr in regime_lrs:
-    for name, backend in backends.items():
-        trace = backend.descend(quadratic.loss, w0, lr, 30)
-        runs[name, lr] = trace
-        measured_q = (trace.w[0] - quadratic.c) / (w0 - quadratic.c)
-        rows.append({"lr": lr, "framework": name, "predicted q": round(float(quadratic.contraction(lr)), 4),
-                     "measured q": round(float(measured_q), 4), "regime": quadratic.regime(lr),
-                     "|w - c| after 30 steps": f"{abs(float(trace.w.iloc[-1]) - quadratic.c):.3g}"})
-import pandas as pd  # noqa: E402
-
-regimes = pd.DataFrame(rows)
+regimes, runs = qd.regimes(backends, quadratic, w0, regime_lrs, steps=30)
 print(regimes.to_string(index=False))
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-for i, lr in enumerate(regime_lrs):
-    for name in backends:
-        trace = runs[name, lr]
-        steps_axis = np.concatenate([[-1], trace.step])  # step -1 shows w0
-        distance = np.abs(np.concatenate([[w0], trace.w]) - quadratic.c)
-        style = dict(color=f"C{i}", ls="-" if name == "tf" else "--", label=f"lr={lr:g}" if name == FW[0] else None)
-        axes[0].plot(steps_axis[:13], np.concatenate([[w0], trace.w])[:13], **style)
-        axes[1].semilogy(steps_axis, np.maximum(distance, 1e-12), **style)
-axes[0].set(xlabel="step", ylabel="w", ylim=(-10, 10), title="the first 12 steps (solid tf, dashed torch)")
-axes[0].legend(fontsize=7, ncol=2)
-axes[1].set(xlabel="step", ylabel="|w + 1| (log; 0 drawn at 1e-12)", title="distance to the minimum")
+# %% [markdown]
+# {numref}`fig-01-regimes` draws the runs: the weight over the first steps, and its distance to
+# the minimum on a log scale.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Gradient descent on (w + 1)\u00b2 at each constant learning rate of `regime_lrs`, in both frameworks (solid TensorFlow, dashed PyTorch): the weight over the first steps (left) and its distance to the minimum (right, log scale).", "name": "fig-01-regimes"}}
+qd.plot_regimes(runs, quadratic, w0, regime_lrs, FW)
 plt.show()
 
 # %% [markdown]
 # A small learning rate does converge, but the number of steps it needs grows like
 # $1/\eta$: to shrink the distance from 6 to $10^{-3}$ takes
-# $\lceil \ln(10^{-3}/6) / \ln(1 - 2\eta) \rceil$ steps. And in floating point "slow" can become
-# "stuck": once $\eta\,|L'(w)|$ is smaller than half the spacing between float32 numbers near
-# $w$, the subtraction rounds back to $w$ and the weight never moves again.
+# $\lceil \ln(10^{-3}/6) / \ln(1 - 2\eta) \rceil$ steps
+# ({py:func}`lrlab.quadratic_descent.steps_to_converge`).
 
 # %%
-slow_rows = []
-for lr in [0.3, 0.1, 0.03, 0.01]:
-    predicted = int(np.ceil(np.log(1e-3 / abs(w0 - quadratic.c)) / np.log(1 - 2 * lr))) if w0 != quadratic.c else 0
-    for name, backend in backends.items():
-        trace = backend.descend(quadratic.loss, w0, lr, predicted + 5)
-        reached = int(np.argmax(np.abs(trace.w.to_numpy() - quadratic.c) < 1e-3)) + 1
-        slow_rows.append({"lr": lr, "framework": name, "predicted steps": predicted, "measured steps": reached})
-slow = pd.DataFrame(slow_rows)
+slow = qd.steps_to_converge(backends, quadratic, w0, [0.3, 0.1, 0.03, 0.01], tol=1e-3)
 print(slow.to_string(index=False))
 
-tiny_lr = 1e-9
-spacing = float(np.spacing(np.float32(w0)))
-print(f"float32 spacing at w = {w0:g}: {spacing:.3g}; one step at lr {tiny_lr:g} would move w by "
-      f"{tiny_lr * abs(float(quadratic.grad(w0))):.3g}")
-stalled = {}
-for name, backend in backends.items():
-    trace = backend.descend(quadratic.loss, w0, tiny_lr, 1000)
-    stalled[name] = float((trace.w == np.float32(w0)).mean())  # share of the steps after which w is still w0
-    print(f"{name:>5}: after 1000 steps at lr {tiny_lr:g}, w = {float(trace.w.iloc[-1]):.9g} "
-          f"(never moved: {stalled[name] == 1})")
+# %% [markdown]
+# And in floating point "slow" can become "stuck": once $\eta\,|L'(w)|$ is smaller than half the
+# spacing between float32 numbers near $w$, the subtraction rounds back to $w$ and the weight
+# never moves again ({py:func}`lrlab.quadratic_descent.stall`).
+
+# %%
+stalled, lines = qd.stall(backends, quadratic, w0, lr=1e-9, steps=1000)
+print("\n".join(lines))
 
 # %% [markdown]
 # ## Verdicts, part by part
@@ -349,24 +303,17 @@ for name, backend in backends.items():
 
 # %%
 too_large = [lr for lr in regime_lrs if lr > 1 / quadratic.curvature]
-initial_loss = float(quadratic.loss(np.float32(w0)))
-moves = pd.DataFrame([{"framework": name, "lr": lr,
-                       "w crosses the minimum": int(report.sign_changes(runs[name, lr].w - quadratic.c, 1e-6)[0]),
-                       "loss changes direction": int(report.sign_changes(np.diff(runs[name, lr].loss), 1e-6)[0]),
-                       "loss after 30 / initial": float(runs[name, lr].loss.iloc[-1]) / initial_loss}
-                      for name in backends for lr in too_large])
+moves = qd.moves(runs, quadratic, w0, too_large, list(backends), floor=1e-6)
 print(moves.to_string(index=False, formatters={"loss after 30 / initial": "{:.2g}".format}))
 
 # %%
 steps_at = {name: slow[slow.framework == name].set_index("lr")["measured steps"] for name in backends}
-slowdown = {name: min(s[0.03] / s[0.3], s[0.01] / s[0.1]) for name, s in steps_at.items()}
-ranges = {"1/L'' < lr < 2/L''": lambda lr: lr < 2 / quadratic.curvature,
-          "lr = 2/L''": lambda lr: lr == 2 / quadratic.curvature, "lr > 2/L''": lambda lr: lr > 2 / quadratic.curvature}
+ranges = qd.lr_ranges(quadratic)
 for name in backends:
-    m = moves[moves.framework == name]
-    growth = {c: float(m[[inside(lr) for lr in m.lr]]["loss after 30 / initial"].max()) for c, inside in ranges.items()}
-    print(f"{name:>5}: steps to 1e-3 grow {slowdown[name]:.1f}x when the rate is cut tenfold; loss after 30 steps / "
-          f"initial, largest per range: " + ", ".join(f"{c}: {g:.2g}" for c, g in growth.items()))
+    growth = qd.growth_by_range(moves[moves.framework == name], ranges)
+    print(f"{name:>5}: steps to 1e-3 grow {qd.slowdown(steps_at[name]):.1f}x when the rate is cut tenfold; loss "
+          f"after 30 steps / initial, largest per range: " + ", ".join(f"{c}: {g:.2g}" for c, g in growth.items()))
+
 # %%
 SCOPE = (f"L(w) = (w+1)^2 from w0 = {w0:g}; the framework's SGD in float32, 30 steps at each lr in {regime_lrs}; "
          "slow: steps to |w+1| < 1e-3 at lr 0.3, 0.1, 0.03, 0.01; stall: 1,000 steps at lr 1e-9; deterministic")
@@ -376,33 +323,14 @@ RULES = {"C000-1a": "loss changes direction >= 2 times in 30 steps at some lr > 
          "C000-1c": "steps to 1e-3 grow >= 2x when lr is cut tenfold", "C004-1c": "the same rule as C000-1c",
          "C000-1d": "share of 1,000 steps at lr 1e-9 in which w does not move >= 0.5"}
 
-
-def verdict(part, name, effect, threshold, evidence, word=None, condition="", robust=None):
-    """Return the Verdict of ``part`` in framework ``name`` (decide/survives unless ``word`` is given)."""
-    word = word or verdicts.decide(effect, None, threshold)
-    robust = verdicts.survives(effect, None, threshold) if robust is None else robust
-    return verdicts.Verdict(part=part, framework=name, word=word, rule=RULES[part], evidence=evidence,
-                            effect=float(f"{effect:.2g}"), threshold=threshold, robust=robust, condition=condition,
-                            scope=SCOPE, regime="quadratic")
-
+# %% [markdown]
+# Each framework's six verdicts follow from those measurements and rules
+# ({py:func}`lrlab.quadratic_descent.judge`):
 
 # %%
-VERDICTS = []
-for name in backends:
-    m = moves[moves.framework == name]
-    turns, crossings = int(m["loss changes direction"].max()), int(m["w crosses the minimum"].min())
-    growth = {c: float(m[[inside(lr) for lr in m.lr]]["loss after 30 / initial"].max()) for c, inside in ranges.items()}
-    word, condition, robust = lr_evidence.conditions(growth, threshold=10)
-    seen = (f"at every lr in {too_large} w crosses the minimum at least {crossings} times in 30 steps, and the loss "
-            f"changes direction at most {turns} times")
-    VERDICTS += [verdict("C000-1a", name, turns, 2, seen),
-                 verdict("C004-1a", name, turns, 2, seen, word=None if crossings else "does not hold"),
-                 verdict("C000-1b", name, max(growth.values()), 10, "loss after 30 steps / initial: " + ", ".join(
-                     f"{c}: {g:.2g}" for c, g in growth.items()), word=word, condition=condition, robust=robust)]
-    VERDICTS += [verdict(part, name, slowdown[name], 2, "steps to 1e-3: " + ", ".join(
-        f"lr {lr:g}: {n}" for lr, n in steps_at[name].items())) for part in ("C000-1c", "C004-1c")]
-    VERDICTS.append(verdict("C000-1d", name, stalled[name], 0.5, f"w = {w0:g} moved in none of 1,000 steps at lr 1e-9"
-                            if stalled[name] == 1 else f"w stayed put in {stalled[name]:.0%} of 1,000 steps"))
+VERDICTS = [v for name in backends for v in qd.judge(
+    name, moves[moves.framework == name], steps_at[name], stalled[name], w0=w0, too_large=too_large, ranges=ranges,
+    rules=RULES, scope=SCOPE)]
 for v in VERDICTS:
     verdicts.record(v)
 print(lr_evidence.verdict_table(VERDICTS, digits=2).to_string(index=False))
