@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lrlab import training
+from lrlab import part_checks, training
 from lrlab.params import ParameterError
 
-__all__ = ["MODELS", "PUBLISHED", "final_accuracy", "read_runs", "signals_by_class", "train_seeds"]
+__all__ = ["MODELS", "PUBLISHED", "best_choice", "final_accuracy", "read_runs", "seed_effect", "signals_by_class",
+           "train_seeds"]
 
 #: published test accuracy of each baseline (Greydanus & Kobak 2024, abstract and project page)
 PUBLISHED = {"logistic regression": 0.32, "MLP": 0.68, "CNN": 0.94}
@@ -75,3 +76,37 @@ def read_runs(history: pd.DataFrame, labels, *, column: str = "val_accuracy", ep
     values = hit.sort_values("epoch").groupby("model")[column].first().reindex(range(len(labels)))
     index = pd.MultiIndex.from_tuples(labels) if labels and isinstance(labels[0], tuple) else pd.Index(labels)
     return pd.Series(values.to_numpy(np.float64), index=index, name=column)
+
+
+def seed_effect(values, digits: int = 3) -> tuple[float, float]:
+    """Return ``(mean, std)`` of per-seed effects, rounded to ``digits`` so every CPU prints them the same.
+
+    :func:`lrlab.part_checks.effect` (sample standard deviation; NaN when a seed
+    has no value, or with one seed), rounded; ``-0.0`` becomes ``0.0``.
+
+    >>> seed_effect([0.1, 0.3])
+    (0.2, 0.141)
+    """
+    return tuple(round(v, digits) + 0.0 for v in part_checks.effect(values))
+
+
+def best_choice(history: pd.DataFrame, labels, **where) -> tuple[pd.Series, object]:
+    """Return the per-seed validation accuracy of the best choice, and that choice.
+
+    ``labels`` are ``(choice, seed)`` per model (as for :func:`read_runs`, which
+    reads ``where``: ``epoch=`` or ``target_loss=``). Only choices that got there
+    in every seed compete; the best has the highest mean accuracy. With none,
+    ``(Series([nan]), "-")``.
+
+    >>> h = pd.DataFrame({"model": [0, 1, 2, 3], "epoch": 0, "loss": 0.1, "status": "ok",
+    ...                   "val_accuracy": [0.6, 0.8, 0.7, 0.9]})
+    >>> acc, choice = best_choice(h, [("a", 0), ("a", 1), ("b", 0), ("b", 1)], epoch=0)
+    >>> choice, acc.tolist()
+    ('b', [0.7, 0.9])
+    """
+    acc = read_runs(history, labels, **where).unstack()
+    acc = acc[acc.notna().all(axis=1)]
+    if not len(acc):
+        return pd.Series([np.nan]), "-"
+    choice = acc.mean(axis=1).idxmax()
+    return acc.loc[choice], choice

@@ -5,6 +5,8 @@ Measured on the executed notebooks (what the site shows), every chapter:
 * no code cell has more than :data:`LONGEST` non-blank lines, and the median code
   cell has at most :data:`MEDIAN`; the parameters cell is left aside (it is the
   chapter's list of knobs, one per line);
+* no code line is wider than :data:`WIDTH` characters (ruff's E501 is off for the
+  twins because a figure caption lives on its cell's marker line);
 * every code cell that draws a figure (a PNG output) carries myst-nb's figure
   metadata (``mystnb: {figure: {caption: ..., name: ...}}``), so the site numbers
   and captions it, and the chapter's prose refers to it by name (``{numref}``).
@@ -23,6 +25,7 @@ BOOK = Path(__file__).resolve().parent.parent / "book"
 NOTEBOOKS = sorted(BOOK.glob("*/*.ipynb"))
 LONGEST = 20
 MEDIAN = 10
+WIDTH = 120  # ruff's line length; the twins' cell-marker lines (figure captions) are exempt from E501 alone
 
 
 def code_cells(path: Path) -> list[dict]:
@@ -51,6 +54,12 @@ def test_code_cells_are_short(path):
     too_long = [(i, n) for i, n in enumerate(lengths) if n > LONGEST]
     assert not too_long, f"{path.name}: code cells over {LONGEST} non-blank lines (index, lines): {too_long}"
     assert statistics.median(lengths) <= MEDIAN, f"{path.name}: median code cell {statistics.median(lengths)} lines"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_code_lines_are_narrow(path):
+    wide = [line for c in code_cells(path) for line in "".join(c["source"]).splitlines() if len(line) > WIDTH]
+    assert not wide, f"{path.name}: code lines over {WIDTH} characters: {wide[:3]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)

@@ -69,9 +69,10 @@ print(f"frameworks: {', '.join(FW)}; train {data.train[0].shape}, test {data.tes
 # Each signal is one of ten hand-made templates of 12 points, stretched to 40 samples and then
 # randomly padded, translated, sheared, scaled and overlaid with correlated and independent noise.
 # The class is the template's shape, not where it sits, which is why a model that shares weights
-# across positions (a convolution) does much better than one that does not.
+# across positions (a convolution) does much better than one that does not;
+# {numref}`fig-15-signals` shows three training signals of each class.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Three training signals of each MNIST-1D class, standardised; the class is the template's shape, wherever it sits.", "name": "fig-15-signals"}}
 groups = testbed.signals_by_class(*data.train[:1], data.labels(data.train), per_class=3)
 fig, axes = plt.subplots(2, 5, figsize=(10, 3.6), sharex=True, sharey=True)
 for (label, rows), ax in zip(groups.items(), axes.flat):
@@ -79,7 +80,6 @@ for (label, rows), ax in zip(groups.items(), axes.flat):
     ax.set_title(f"class {label}", fontsize=9)
 fig.supxlabel("position (of 40)")
 fig.supylabel("standardised value")
-fig.suptitle("Figure 1. Three training signals of each MNIST-1D class")
 plt.show()
 
 # %% [markdown]
@@ -112,7 +112,7 @@ gap = float((table.loc["CNN", "test accuracy, mean"] - table.loc["MLP", "test ac
 glue("cnn_mlp_gap", f"{100 * gap:.0f} points", display=False)
 
 # %% [markdown]
-# Table above (percent): the ordering of the paper holds in both frameworks — logistic
+# Table above (percent) and {numref}`fig-15-baselines`: the ordering of the paper holds in both frameworks — logistic
 # regression near the paper's 32 %, the MLP below the CNN by at least {glue:text}`cnn_mlp_gap`.
 # After `epochs` epochs the CNN reaches {glue:text}`acc_cnn_torch` in PyTorch and
 # {glue:text}`acc_cnn_tf` in TensorFlow, short of the paper's 94 % because it trains 15 times
@@ -123,7 +123,7 @@ glue("cnn_mlp_gap", f"{100 * gap:.0f} points", display=False)
 # parity tests measure it; with float32-exact hyperparameters the two agree to $10^{-10}$). The
 # gap between the frameworks is within the spread over seeds.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy per epoch of the three published baselines, mean over `repeats` seeds, in both frameworks (PyTorch solid, TensorFlow dashed); dotted lines: the published accuracies.", "name": "fig-15-baselines"}}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for (name, fw), history in runs.items():
     curve = history.groupby("epoch").val_accuracy.mean()
@@ -131,7 +131,7 @@ for (name, fw), history in runs.items():
 for value in testbed.PUBLISHED.values():
     ax.axhline(100 * value, color="grey", lw=0.6, ls=":")
 ax.set(xlabel="epoch", ylabel="test accuracy (%)",
-       title="Figure 2. Test accuracy per epoch, mean over seeds; dotted: published")
+       title="test accuracy per epoch, mean over seeds; dotted: published")
 ax.legend(fontsize=7, ncol=2)
 plt.show()
 
@@ -142,7 +142,7 @@ plt.show()
 # to $10$ over `range_iters` updates of batches of `batch_size` and records the smoothed loss;
 # fastai's "valley" rule suggests a rate in the steepest stretch of the descent.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "LR range test of the CNN with plain SGD: smoothed training loss as the rate grows exponentially over `range_iters` updates (PyTorch solid, TensorFlow dashed).", "name": "fig-15-range-test"}}
 tests = {fw: b.lr_range_test(b.cnn(seed=seed), data.train, optimizer="sgd", loss="categorical_crossentropy",
                              start_lr=1e-4, end_lr=10.0, num_it=range_iters, batch_size=batch_size)
          for fw, b in backends.items()}
@@ -150,13 +150,13 @@ fig, ax = plt.subplots(figsize=(6, 3.3))
 for fw, result in tests.items():
     ax.semilogx(result.history.lr, result.history.smooth_loss, ls="-" if fw == "torch" else "--", label=fw)
     glue(f"valley_{fw}", f"{result.suggestion('valley'):.2g}", display=False)
-ax.set(xlabel="learning rate (SGD)", ylabel="smoothed loss", title="Figure 3. LR range test of the CNN")
+ax.set(xlabel="learning rate (SGD)", ylabel="smoothed loss", title="LR range test of the CNN")
 ax.legend()
 plt.show()
 print({fw: f"{r.suggestion('valley'):.2g}" for fw, r in tests.items()})
 
 # %% [markdown]
-# The valley rule suggests an SGD learning rate of {glue:text}`valley_torch` (PyTorch) and
+# {numref}`fig-15-range-test` shows the smoothed loss against the rate in both frameworks. The valley rule suggests an SGD learning rate of {glue:text}`valley_torch` (PyTorch) and
 # {glue:text}`valley_tf` (TensorFlow) for the CNN.
 #
 # ## A schedule on the CNN

@@ -64,6 +64,8 @@ PACKAGES = {
              "sphinxcontrib-bibtex", "sphinx-mathjax-offline", "docutils"],
     "tests": ["pytest", "pytest-xdist", "nbval", "hypothesis", "selenium"],
 }
+
+# %%
 shown = {role: names for role, names in PACKAGES.items()
          if role not in ("tf", "torch") or role in FW}
 rows = [("python", "Python", platform.python_version()),
