@@ -72,6 +72,7 @@ __all__ = [
     "choice",
     "fail_running",
     "grid_counts",
+    "grid_text",
     "grid_values",
     "integer",
     "log_uniform",
@@ -269,6 +270,22 @@ def grid_values(ranges, counts) -> dict:
         else:
             out[name] = [float(p) for p in points]
     return out
+
+
+def grid_text(ranges, budget: int) -> str:
+    """Return the grid a budget allows, as text: the counts, their product, and each hyperparameter's values.
+
+    The counts are :func:`grid_counts`', the values :func:`grid_values`' (floats
+    to two significant digits).
+
+    >>> grid_text({"lr": log_uniform(1e-4, 1.0), "batch_size": [32, 128]}, 4)
+    '2 x 2 = 4 points; lr 0.001, 0.1; batch_size 32, 128'
+    """
+    counts = grid_counts(ranges, budget)
+    values = grid_values(ranges, counts)
+    shown = {k: ", ".join(f"{v:.2g}" if isinstance(v, float) else str(v) for v in vs) for k, vs in values.items()}
+    return (f"{' x '.join(str(c) for c in counts.values())} = {math.prod(counts.values())} points; "
+            + "; ".join(f"{k} {v}" for k, v in shown.items()))
 
 
 # ----------------------------------------------------------------------------------------

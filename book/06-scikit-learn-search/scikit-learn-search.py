@@ -48,14 +48,13 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from scipy.stats import randint
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold, train_test_split
 
 import lrlab
-from lrlab import plots
+from lrlab import plots, sklearn_search
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2**32 - 1), folds=lrlab.Int(2, 20),
@@ -63,6 +62,11 @@ P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0, 2
 FW = P.frameworks
 started = time.perf_counter()
 
+# %% [markdown]
+# The seed's data, forest and grid, as it writes them; `cv` is what its `cv=5` means for a
+# classifier, spelled out so that both searches use the same folds.
+
+# %%
 X, y = make_classification(n_samples=1000, n_features=10, random_state=42)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
 rf = RandomForestClassifier(random_state=42)
@@ -77,18 +81,16 @@ print(f"{len(X_train)} training rows, {len(X_test)} test rows; class balance {np
 tick = time.perf_counter()
 grid_search = GridSearchCV(rf, param_grid, cv=cv, scoring="accuracy", n_jobs=n_jobs).fit(X_train, y_train)
 print(f"time: {time.perf_counter() - tick:.1f} s")
-grid_table = pd.DataFrame(grid_search.cv_results_)
+grid_table = sklearn_search.results(grid_search)
 print(f"{len(grid_table)} candidates x {folds} folds = {len(grid_table) * folds} forests, plus one refit")
-print("best parameters:", grid_search.best_params_)
-print(f"best mean CV accuracy: {grid_search.best_score_:.4f} "
-      f"(std over folds {grid_table.loc[grid_search.best_index_, 'std_test_score']:.4f})")
-print(f"test accuracy of the refitted best forest: {grid_search.score(X_test, y_test):.3f}")
+print("\n".join(sklearn_search.best_lines(grid_search, X_test, y_test)))
+
+# %% [markdown]
+# The ten best of the 27 candidates, and how far apart all of them are:
 
 # %%
-shown = grid_table[["param_n_estimators", "param_max_depth", "param_min_samples_split", "mean_test_score",
-                     "std_test_score", "rank_test_score"]].sort_values("rank_test_score", kind="stable")
-shown.columns = ["n_estimators", "max_depth", "min_samples_split", "mean CV acc", "std", "rank"]
-print(shown.head(10).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+ranked = sklearn_search.ranking(grid_table, param_grid)
+print(ranked.head(10).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 spread = grid_table.mean_test_score.max() - grid_table.mean_test_score.min()
 print(f"all 27 candidates lie within {spread:.4f} of each other in mean CV accuracy; the typical fold-to-fold "
       f"standard deviation of one candidate is {grid_table.std_test_score.median():.4f}")
@@ -116,28 +118,17 @@ tick = time.perf_counter()
 random_search = RandomizedSearchCV(rf, distributions, n_iter=len(grid_table), cv=cv, scoring="accuracy",
                                    random_state=seed, n_jobs=n_jobs).fit(X_train, y_train)
 print(f"time: {time.perf_counter() - tick:.1f} s")
-random_table = pd.DataFrame(random_search.cv_results_)
-print("best parameters:", random_search.best_params_)
-print(f"best mean CV accuracy: {random_search.best_score_:.4f} "
-      f"(std over folds {random_table.loc[random_search.best_index_, 'std_test_score']:.4f})")
-print(f"test accuracy of the refitted best forest: {random_search.score(X_test, y_test):.3f}")
-distinct = {name: random_table[f"param_{name}"].nunique() for name in param_grid}
-print("distinct values tried per hyperparameter: random", distinct,
+random_table = sklearn_search.results(random_search)
+print("\n".join(sklearn_search.best_lines(random_search, X_test, y_test)))
+print("distinct values tried per hyperparameter: random", sklearn_search.distinct(random_table, param_grid),
       "| grid", {k: len(v) for k, v in param_grid.items()})
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-for table, label, style in ((grid_table, "GridSearchCV (grid order)", "-"),
-                            (random_table, "RandomizedSearchCV (draw order)", "--")):
-    scores = table.mean_test_score.to_numpy()
-    axes[0].plot(np.arange(1, len(scores) + 1), np.maximum.accumulate(scores), style, drawstyle="steps-post",
-                 label=label)
-    axes[1].scatter(table.param_max_depth.astype(int) + (0.15 if style == "--" else -0.15), scores, s=12,
-                    label=label)
-axes[0].set(xlabel="candidates evaluated", ylabel="best mean CV accuracy so far", title="best so far")
-axes[1].set(xlabel="max_depth", ylabel="mean CV accuracy", title="every candidate, by max_depth")
-for ax in axes:
-    ax.legend(fontsize=7)
+# %% [markdown]
+# {numref}`fig-06-searches` follows both searches candidate by candidate.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the best mean cross-validated accuracy among the candidates evaluated so far, the grid in scikit-learn's enumeration order and random search in its draw order. Right: every candidate's mean cross-validated accuracy against `max_depth`, the two searches side by side.", "name": "fig-06-searches"}}
+sklearn_search.plot_progress({"GridSearchCV (grid order)": grid_table, "RandomizedSearchCV (draw order)": random_table},
+                             by="max_depth")
 plt.show()
 
 # %% [markdown]
@@ -149,9 +140,9 @@ plt.show()
 #
 # The two searches end within a fraction of a point of each other in cross-validated accuracy,
 # and their refitted forests score alike on the 200 test rows (one test row is half a point).
-# The right panel shows the one hyperparameter that matters on this data: forests cut at depth
-# 5 score about a point lower than deeper ones, and among the deeper ones `n_estimators` and
-# `min_samples_split` make little difference. Random search tried eleven depths where the grid
+# The right panel of {numref}`fig-06-searches` shows the one hyperparameter that matters on
+# this data: forests cut at depth 5 score about a point lower than deeper ones, and among the
+# deeper ones `n_estimators` and `min_samples_split` make little difference. Random search tried eleven depths where the grid
 # tried three, and it reached the grid's best score after three candidates.
 # The grid's order is scikit-learn's enumeration of the product, so its best-so-far curve says
 # nothing about speed; the random search's order is its draw order, so its curve is one sample
@@ -162,12 +153,8 @@ plt.show()
 
 # %%
 summary = {
-    "grid": {"best_params": {k: int(v) for k, v in grid_search.best_params_.items()},
-             "cv_accuracy": round(float(grid_search.best_score_), 4),
-             "test_accuracy": round(float(grid_search.score(X_test, y_test)), 3)},
-    "random": {"best_params": {k: int(v) for k, v in random_search.best_params_.items()},
-               "cv_accuracy": round(float(random_search.best_score_), 4),
-               "test_accuracy": round(float(random_search.score(X_test, y_test)), 3)},
+    "grid": sklearn_search.summary(grid_search, X_test, y_test),
+    "random": sklearn_search.summary(random_search, X_test, y_test),
     "candidates": len(grid_table), "folds": folds,
     "cv_spread_of_grid": round(float(spread), 4),
     "median_fold_std": round(float(grid_table.std_test_score.median()), 4),

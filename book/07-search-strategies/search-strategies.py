@@ -74,17 +74,13 @@ timing_repeats: int = 7  # timings of each sampler's own overhead (the first is 
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import dataclasses
-import math
-import tempfile
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 import lrlab
-from lrlab import data, part_verdicts, plots, report, search, training, verdicts
+from lrlab import data, plots, search, search_comparison, training
 from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
@@ -97,17 +93,8 @@ FW, BUDGETS = P.frameworks, P.budgets
 started = time.perf_counter()
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
-SHOW = FW[-1]  # the framework whose searches the figures and the test-set table show
 SEEDS = list(range(seed, seed + n_seeds))
 HORIZON = BUDGETS[-1]
-
-digits = data.digits(seed=seed)
-SPEC = training.check_mlp((64, hidden, 10), "relu", "softmax")
-LOSS = "categorical_crossentropy"
-SPACE = {"lr": search.log_uniform(1e-5, 1.0), "batch_size": [16, 32, 64, 128],
-         "weight_decay": search.log_uniform(1e-5, 1.0), "beta_1": search.uniform(0.0, 0.99)}
-SCOPE = (f"digits (1077 training rows), 64-{hidden}-10 ReLU MLP, AdamW over lr x batch size x weight decay x "
-         f"beta_1, {epochs} epochs a trial, budgets {BUDGETS}")
 print(f"comparison in {', '.join(FW)}; seeds {SEEDS}; budgets {BUDGETS}; {epochs} epochs per trial")
 
 # %% [markdown]
@@ -124,30 +111,25 @@ print(f"comparison in {', '.join(FW)}; seeds {SEEDS}; budgets {BUDGETS}; {epochs
 # adds it to the gradient, where the momentum buffer amplifies it), so that combination would
 # not be one experiment in both. AdamW decouples the decay in both, and its $\beta_1$ is the
 # momentum.
-#
+
+# %%
+digits = data.digits(seed=seed)
+SPEC = training.check_mlp((64, hidden, 10), "relu", "softmax")
+LOSS = "categorical_crossentropy"
+SPACE = {"lr": search.log_uniform(1e-5, 1.0), "batch_size": [16, 32, 64, 128],
+         "weight_decay": search.log_uniform(1e-5, 1.0), "beta_1": search.uniform(0.0, 0.99)}
+
+# %% [markdown]
 # A trial trains with `fit_many` when several trials are proposed together: the trials of one
 # batch that share a batch size are trained as one batched computation (the batch size is
 # the one thing all models of a `fit_many` call must share).
 
 # %%
 def objective_many(name, trial_seed):
-    """Return an objective for lrlab.search: train a batch of trials (grouped by batch size) and return val losses."""
-    def evaluate(points):
-        out = [None] * len(points)
-        for bs in sorted({p["batch_size"] for p in points}):
-            idx = [i for i, p in enumerate(points) if p["batch_size"] == bs]
-            configs = [{k: points[i][k] for k in ("lr", "weight_decay", "beta_1")} | {"init_seed": trial_seed}
-                       for i in idx]
-            if name == "tf":  # pad to tpe_batch or HORIZON models: few graph shapes, each traced once
-                configs += configs[-1:] * ((tpe_batch if len(idx) <= tpe_batch else max(HORIZON, len(idx))) - len(idx))
-            h = backends[name].fit_many(SPEC, digits.train, digits.val, optimizer="adamw", loss=LOSS, epochs=epochs,
-                                        batch_size=bs, configs=configs, seed=trial_seed)
-            for i, row in zip(idx, h.groupby("model").tail(1).sort_values("model").itertuples()):
-                ok = row.status == "ok"
-                out[i] = {"value": row.val_loss if ok else math.nan,
-                          "val_accuracy": row.val_accuracy if ok else math.nan}
-        return out
-    return evaluate
+    """Return the objective of one framework and seed: a batch of trials trained with fit_many, their val losses."""
+    pad = (tpe_batch, HORIZON) if name == "tf" else ()  # TF: pad to tpe_batch or HORIZON models, few graph shapes
+    return search_comparison.trial_objective(backends[name], SPEC, digits, optimizer="adamw", loss=LOSS,
+                                             epochs=epochs, seed=trial_seed, pad_to=pad)
 
 
 # %% [markdown]
@@ -164,39 +146,14 @@ def objective_many(name, trial_seed):
 # sampler seed, so both draw the same combinations.
 
 # %%
-def one_at_a_time(name):
-    """Return E003-1's objective: one trial trained on its own, its validation loss."""
-    many = objective_many(name, seed)
-    return lambda params: many([params])[0]
-
-
-loops, calls = {}, {}
-with tempfile.TemporaryDirectory() as folder:
-    url = f"sqlite:///{folder}/e003-1.sqlite3"
-    for name in backends:
-        objective = one_at_a_time(name)
-        counted = []
-        trial = lambda params, objective=objective, counted=counted: counted.append(1) or objective(params)  # noqa: E731
-        half = search.run(trial, SPACE, strategy="random", n_trials=loop_trials // 2, seed=seed, storage=url,
-                          study_name=f"e003-1-{name}")
-        first_calls = len(counted)
-        loops[name] = search.run(trial, SPACE, strategy="random", n_trials=loop_trials, seed=seed, storage=url,
-                                 study_name=f"e003-1-{name}")
-        calls[name] = (first_calls, len(counted) - first_calls, half.n_trials, loops[name].n_trials)
-for name, (first, second, n_half, n_all) in calls.items():
-    print(f"{name:>5}: first session trained {first} trials (study holds {n_half}); the resumed session trained "
-          f"{second} more (study holds {n_all}, numbered {loops[name].trials.trial.min()}.."
-          f"{loops[name].trials.trial.max()})")
-t = loops[FW[0]].trials
-print(pd.DataFrame({"trial": t.trial, "lr": t.lr.map(lambda v: f"{v:.2g}"), "batch": t.batch_size,
-                    "weight decay": t.weight_decay.map(lambda v: f"{v:.2g}"),
-                    "beta_1": t.beta_1.map(lambda v: f"{v:.2f}"),
-                    **{f"{name} val loss": loops[name].trials.value.map(lambda v: f"{v:.3f}") for name in FW},
-                    "best so far": t.best_so_far.map(lambda v: f"{v:.3f}")}).to_string(index=False))
-print("best:", {k: (round(v, 4) if isinstance(v, float) else v) for k, v in loops[FW[0]].best_params.items()},
-      f"val loss {loops[FW[0]].best_value:.3f}")
+one_trial = {name: search_comparison.one_at_a_time(objective_many(name, seed)) for name in backends}
+loops = search_comparison.interrupted_and_resumed(one_trial, SPACE, n_trials=loop_trials, seed=seed)
+print("\n".join(loops[name].line(name) for name in FW))
+print(search_comparison.loop_table(loops).to_string(index=False))
+print(loops[FW[0]].best_line())
 lrlab.record("example:E003-1", {"quantity": f"best val loss of the {loop_trials}-trial random search, interrupted "
-                                "and resumed", **{name: round(loops[name].best_value, 3) for name in FW}, "seed": seed})
+                                "and resumed", **{name: round(loops[name].result.best_value, 3) for name in FW},
+                                "seed": seed})
 
 # %% [markdown]
 # A resumed random search does not replay its first session's draws: the sampler of a resumed
@@ -226,79 +183,24 @@ lrlab.record("example:E003-1", {"quantity": f"best val loss of the {loop_trials}
 
 # %%
 for budget in BUDGETS:
-    counts = search.grid_counts(SPACE, budget)
-    values = search.grid_values(SPACE, counts)
-    shown = {k: ", ".join(f"{v:.2g}" if isinstance(v, float) else str(v) for v in vs) for k, vs in values.items()}
-    print(f"grid for a budget of {budget}: {' x '.join(str(c) for c in counts.values())} = "
-          f"{math.prod(counts.values())} points; " + "; ".join(f"{k} {v}" for k, v in shown.items()))
+    print(f"grid for a budget of {budget}: {search.grid_text(SPACE, budget)}")
 
 # %%
-def run_strategy(name, strategy, budget, trial_seed):
-    """Return the SearchResult of one strategy at one budget for one seed, and (seconds outside, inside) training."""
-    evaluate, inside = objective_many(name, trial_seed), [0.0]
+comparison = search_comparison.compare(objective_many, FW, SPACE, seeds=SEEDS, budgets=BUDGETS, tpe_batch=tpe_batch,
+                                       tpe_startup=tpe_startup)
+print(comparison.totals_line())
 
-    def timed(points):
-        tick = time.perf_counter()
-        out = evaluate(points)
-        inside[0] += time.perf_counter() - tick
-        return out
-    tick = time.perf_counter()
-    r = search.run_batched(timed, SPACE, strategy=strategy, n_trials=budget, seed=trial_seed,
-                           batch=tpe_batch if strategy == "tpe" else budget, n_startup_trials=tpe_startup,
-                           storage=None, study_name=f"{strategy}-{budget}-seed{trial_seed}")
-    return r, (time.perf_counter() - tick - inside[0], inside[0])
+# %% [markdown]
+# The board: for each framework, strategy and budget, the best validation loss of each seed's
+# search, summarised over the seeds, and how many seeds each strategy won.
 
-
-STRATEGIES = ("grid", "random", "tpe")
-results, seconds = {}, {}
-for name in backends:
-    for trial_seed in SEEDS:
-        for strategy in STRATEGIES:
-            # random and TPE at a smaller budget are the first trials of the larger search (same seed, same draws)
-            for budget in (BUDGETS if strategy == "grid" else [HORIZON]):
-                key = name, strategy, budget, trial_seed
-                results[key], seconds[key] = run_strategy(name, strategy, budget, trial_seed)
-print(f"{len(results)} searches, {sum(r.n_trials for r in results.values())} trials; "
-      f"time: {sum(sum(v) for v in seconds.values()):.1f} s")
-
-
-def best_at(name, strategy, budget, trial_seed):
-    """Return the best validation loss a strategy reached within `budget` trials for one seed."""
-    if strategy == "grid":
-        return results[name, "grid", budget, trial_seed].best_value
-    return float(results[name, strategy, HORIZON, trial_seed].trials.best_so_far.iloc[budget - 1])
-
-
-rows = []
-for name in FW:
-    for budget in BUDGETS:
-        per_seed = np.array([[best_at(name, st, budget, s) for s in SEEDS] for st in STRATEGIES])
-        wins = np.bincount(per_seed.round(6).argmin(axis=0), minlength=len(STRATEGIES))  # a tie goes to the first
-        rows += [{"framework": name, "strategy": st, "budget": budget, "median best val loss": np.median(v),
-                  "min": v.min(), "max": v.max(), "seeds where best of the three": wins[i]}
-                 for i, (st, v) in enumerate(zip(STRATEGIES, per_seed))]
-board = pd.DataFrame(rows)
+# %%
+SHOW = FW[-1]  # the framework whose searches the figures and the test-set table show
+board = comparison.board()
 print(board.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-trials_axis = np.arange(1, HORIZON + 1)
-for i, strategy in enumerate(STRATEGIES):
-    curves = np.array([results[SHOW, strategy, HORIZON, s].trials.best_so_far.to_numpy()[:HORIZON] for s in SEEDS])
-    label = f"{strategy}: median over seeds" + (" (grid order)" if strategy == "grid" else "")
-    axes[0].plot(trials_axis, np.nanmedian(curves, axis=0), color=f"C{i}", label=label)
-    axes[0].fill_between(trials_axis, np.nanmin(curves, axis=0), np.nanmax(curves, axis=0), color=f"C{i}",
-                         alpha=0.15, step=None)
-    for j, budget in enumerate(BUDGETS):
-        values = [best_at(SHOW, strategy, budget, s) for s in SEEDS]
-        axes[1].scatter(np.full(len(values), j * 4 + i) + np.linspace(-0.2, 0.2, len(values)), values,
-                        color=f"C{i}", s=14, label=strategy if j == 0 else None)
-axes[0].set(xlabel="trials", ylabel="best validation loss so far", ylim=(0.1, 0.6),
-            title=f"best so far ({SHOW}, {n_seeds} seeds: median, band = min to max)")
-axes[1].set(xticks=[j * 4 + 1 for j in range(len(BUDGETS))], xticklabels=[f"budget {b}" for b in BUDGETS],
-            ylabel="best validation loss", ylim=(0.1, 0.6), title="each seed's best at each budget")
-for ax in axes:
-    ax.legend(fontsize=7)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Grid, random and TPE search in the last framework of `frameworks` (PyTorch by default). Left: the best validation loss after each trial of the searches at the largest budget, median over the `n_seeds` seeds, the band spanning the best seed to the worst (the grid in its sampler's order). Right: each seed's best validation loss at each budget.", "name": "fig-07-best-so-far"}}
+search_comparison.plot_best_so_far(comparison, SHOW)
 plt.show()
 
 # %%
@@ -307,8 +209,8 @@ for (fw, st, b), row in board.set_index(["framework", "strategy", "budget"]).ite
         glue(f"c003_3_{fw}_{st}_{b}_{key}", round(float(row[column]), 3), display=False)
 
 # %% [markdown]
-# In PyTorch (the figure; TensorFlow's rows tell the same story), at a budget of 24 random search
-# reaches a median best of {glue:text}`c003_3_torch_random_24_median` and the grid
+# In PyTorch ({numref}`fig-07-best-so-far`; TensorFlow's rows tell the same story), at a budget
+# of 24 random search reaches a median best of {glue:text}`c003_3_torch_random_24_median` and the grid
 # {glue:text}`c003_3_torch_grid_24_median`, worse than the grid of 8 trials
 # ({glue:text}`c003_3_torch_grid_8_median`). The grids' learning rates (printed above) decide it:
 # the 8-point grid's two rates include one at the upper edge of the good band, while the 24-point
@@ -326,33 +228,14 @@ for (fw, st, b), row in board.set_index(["framework", "strategy", "budget"]).ite
 # The learning rate matters far more than the other three hyperparameters, and a grid spends
 # its budget on every combination of the values it chose: at a budget of 24 it tries only three
 # learning rates, at 8 only two, and whether one of them lands in the good band is luck of the
-# grid's placement. Random search tries a new learning rate in every trial. The left panel shows
-# every trial of every seed against its learning rate: the objective is close to a function of
+# grid's placement. Random search tries a new learning rate in every trial. The left panel of
+# {numref}`fig-07-trials-by-lr` shows every trial of every seed against its learning rate: the objective is close to a function of
 # the learning rate alone, with the other three hyperparameters adding a spread around it.
 
-# %% tags=["hide-input"]
-pooled = pd.concat([r.trials.assign(strategy=k[1], budget=k[2]) for k, r in results.items() if k[0] == SHOW],
-                   ignore_index=True)
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-for i, strategy in enumerate(STRATEGIES):
-    part = pooled[(pooled.strategy == strategy) & (pooled.budget == HORIZON)]
-    axes[0].scatter(part.lr, part.value, s=10, color=f"C{i}", alpha=0.7, label=strategy)
-    axes[1].hist(np.log10(part.lr), bins=np.linspace(-5, 0, 26), color=f"C{i}", alpha=0.5, label=strategy)
-axes[0].set(xscale="log", yscale="log", xlabel="learning rate", ylabel="validation loss",
-            title=f"every trial of the budget-{HORIZON} searches")
-axes[1].set(xlabel="log10 learning rate", ylabel="trials", title="where each strategy spent its trials")
-for ax in axes:
-    ax.legend(fontsize=7)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Every trial of the searches at the largest budget, all seeds, in the last framework of `frameworks`: its validation loss against its learning rate (left), and how many trials each strategy spent at each learning rate (right).", "name": "fig-07-trials-by-lr"}}
+search_comparison.plot_trials_by_lr(comparison, SHOW)
 plt.show()
-distinct = {strategy: np.median([results[SHOW, strategy, HORIZON, s].trials.lr.nunique() for s in SEEDS])
-            for strategy in STRATEGIES}
-good = pooled.value <= 1.25 * pooled.value.min()
-print(f"distinct learning rates per budget-{HORIZON} search (median over seeds): "
-      + ", ".join(f"{k} {v:g}" for k, v in distinct.items()))
-print(f"trials within 25 % of the best loss ever seen ({pooled.value.min():.3f}): learning rates "
-      f"{pooled.lr[good].min():.2g} to {pooled.lr[good].max():.2g}; share of budget-{HORIZON} trials there: "
-      + ", ".join(f"{st} {100 * good[(pooled.strategy == st) & (pooled.budget == HORIZON)].mean():.0f} %"
-                  for st in STRATEGIES))
+print("\n".join(comparison.coverage_lines(SHOW)))
 
 # %% [markdown]
 # ## What each search's choice is worth on the test set
@@ -361,18 +244,9 @@ print(f"trials within 25 % of the best loss ever seen ({pooled.value.min():.3f})
 # batches) and scored once on the test set.
 
 # %%
-def test_accuracy(backend, params, trial_seed):
-    """Return the test accuracy of one configuration retrained with fit."""
-    m = backend.mlp(SPEC.sizes, "relu", "softmax", seed=trial_seed)
-    backend.fit(m, digits.train, optimizer=backend.optimizer("adamw", params["lr"], weight_decay=params["weight_decay"],
-                                                            beta_1=params["beta_1"]),
-                loss=LOSS, epochs=epochs, batch_size=params["batch_size"], seed=trial_seed)
-    return backend.evaluate(m, digits.test, loss=LOSS)["accuracy"]
-
-
-test_rows = [{"strategy": st, "seed": s, "test accuracy %": 100 * test_accuracy(
-    backends[SHOW], results[SHOW, st, HORIZON, s].best_params, s)} for st in STRATEGIES for s in SEEDS]
-tests = pd.DataFrame(test_rows)
+tests = pd.DataFrame([{"strategy": st, "seed": s, "test accuracy %": 100 * search_comparison.accuracy_on_test(
+    backends[SHOW], SPEC, digits, comparison.results[SHOW, st, HORIZON, s].best_params, seed=s, loss=LOSS,
+    epochs=epochs)} for st in search_comparison.STRATEGIES for s in SEEDS])
 print(tests.groupby("strategy", sort=False)["test accuracy %"].agg(["median", "min", "max"])
       .to_string(float_format=lambda v: f"{v:.1f}"))
 
@@ -391,21 +265,7 @@ print(tests.groupby("strategy", sort=False)["test accuracy %"].agg(["median", "m
 # the same way.
 
 # %%
-if len(FW) == 2:
-    pairs = [(results[k], results[(FW[1],) + k[1:]]) for k in results if k[0] == FW[0]]
-    fixed = [(a.trials.value.to_numpy(), b.trials.value.to_numpy())
-             for a, b in pairs if a.trials.lr.equals(b.trials.lr)]
-    gaps = np.concatenate([np.abs(np.nan_to_num(a, nan=9.0) - np.nan_to_num(b, nan=9.0)) for a, b in fixed])
-    same_best = sum(int(np.nanargmin(a)) == int(np.nanargmin(b)) for a, b in fixed)
-    tpe_same = sum(results[FW[0], "tpe", HORIZON, s].trials.lr.equals(results[FW[1], "tpe", HORIZON, s].trials.lr)
-                   for s in SEEDS)
-    print(f"searches that tried the same configurations in {FW[0]} and {FW[1]}: {len(fixed)} of {len(pairs)} "
-          f"(TPE: {tpe_same} of {n_seeds} seeds)")
-    print(f"their {len(gaps)} trials: share whose val losses agree within 1e-3: "
-          f"{report.share_text(float(np.mean(gaps < 1e-3)))}; the same best trial in both: {same_best} of "
-          f"{len(fixed)} searches")
-else:
-    print("one framework requested: nothing to compare")
+print("\n".join(comparison.agreement_lines()))
 
 # %% [markdown]
 # ## What a step costs
@@ -416,39 +276,17 @@ else:
 # framework's own searches spent outside their trainings.
 
 # %%
-def sampler_seconds(strategy):
-    """Return the seconds per trial of a search whose objective trains nothing (batches of tpe_batch)."""
-    tick = time.perf_counter()
-    search.run_batched(lambda points: [(math.log10(p["lr"]) + 2.5) ** 2 for p in points], SPACE, strategy=strategy,
-                       n_trials=HORIZON, batch=tpe_batch, seed=seed, n_startup_trials=tpe_startup, storage=None)
-    return (time.perf_counter() - tick) / HORIZON
-
-
-def ratio_category(ratio):
-    """Return the category of a TPE / random time ratio: split at the threshold 2 and its ±50 % moves (in log)."""
-    cuts = [2**0.5, 2.0, 2**1.5]
-    names = ["below 1.41x", "1.41x to 2x", "2x to 2.83x", "2.83x or more"]
-    return names[int(np.searchsorted(cuts, ratio, side="right"))]
-
-
-alone = {st: float(np.median([sampler_seconds(st) for _ in range(timing_repeats)][1:])) for st in ("random", "tpe")}
+alone = {st: search_comparison.sampler_seconds(SPACE, st, n_trials=HORIZON, batch=tpe_batch, seed=seed,
+                                               n_startup_trials=tpe_startup, repeats=timing_repeats)
+         for st in ("random", "tpe")}
 for st, v in alone.items():
     print(f"{st:>6} sampler alone, per trial: time: {1000 * v:.1f} ms")
-ALONE = ratio_category(alone["tpe"] / alone["random"])
+ALONE = search_comparison.ratio_category(alone["tpe"] / alone["random"])
 print(f"TPE / random, samplers alone: {ALONE}")
 
 # %%
-overhead = {}
 for name in FW:
-    per = {st: np.array([seconds[name, st, HORIZON, s] for s in SEEDS]) / HORIZON for st in ("random", "tpe")}
-    log_ratio = np.log10(per["tpe"][:, 0] / per["random"][:, 0])
-    overhead[name] = (float(log_ratio.mean()), float(log_ratio.std(ddof=1)) if n_seeds > 1 else None)
-    share = float(np.median(per["tpe"][:, 0] / per["tpe"].sum(axis=1)))
-    ms = {k: 1000 * np.median(v, axis=0) for k, v in per.items()}  # (sampler, training) per trial
-    print(f"{name:>5}, budget-{HORIZON} searches, per trial (median over seeds): sampler random time: "
-          f"{ms['random'][0]:.1f} ms, TPE time: {ms['tpe'][0]:.1f} ms; TPE's training time: {ms['tpe'][1]:.0f} ms")
-    print(f"{'':>5} TPE / random sampler time: {ratio_category(10 ** overhead[name][0])}; TPE's sampler share of its "
-          f"search's wall time: {report.share_text(share)}")
+    print("\n".join(comparison.cost_lines(name)))
 
 # %% [markdown]
 # TPE's sampler costs several times what random sampling costs per proposed trial — the ratio
@@ -463,58 +301,19 @@ for name in FW:
 # noise are wall times: the table prints them, the record keeps only the category of the ratio.
 
 # %%
-RULES = {
-    "C003-3a": "at each budget, grid's best val loss minus random search's best, mean over paired seeds; holds at "
-               ">= 0.01 (inconclusive within 2 std of zero); 'holds only when' names the budgets where it holds",
-    "C003-3b": f"log10 of TPE's over random search's sampler time per trial (search wall time outside training), "
-               f"budget-{HORIZON} searches, mean over seeds; holds at a ratio >= 2; recorded as the ratio's category",
-    "C003-3c": f"random search's best val loss minus TPE's best at {HORIZON} trials, mean over paired seeds; holds at "
-               ">= 0.01 (inconclusive within 2 std of zero)"}
-
-
-def stat(values):
-    """Return (mean, standard deviation over seeds) of per-seed effects."""
-    values = np.asarray(values, dtype=float)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else None
-
-
-def described(measures):
-    """Return 'condition mean (std)' for the evidence sentence."""
-    return "; ".join(f"{c or 'all'} {e:.3f} ({n:.3f})" for c, (e, n) in measures.items())
-
+SCOPE = (f"digits (1077 training rows), 64-{hidden}-10 ReLU MLP, AdamW over lr x batch size x weight decay x "
+         f"beta_1, {epochs} epochs a trial, budgets {BUDGETS}; {n_seeds} seeds")
+found = [v for name in FW for v in search_comparison.judge(comparison, name, scope=SCOPE, alone=ALONE)]
 
 # %%
-found = []
-for name in FW:
-    common = dict(seeds=n_seeds, scope=f"{SCOPE}; {n_seeds} seeds")
-    m = {f"budget {b}": stat([best_at(name, "grid", b, s) - best_at(name, "random", b, s) for s in SEEDS])
-         for b in BUDGETS}
-    found.append(part_verdicts.judge("C003-3a", name, m, 0.01, rule=RULES["C003-3a"], evidence=(
-        "grid's best minus random search's best val loss, mean (std) over seeds: " + described(m)), **common))
-    v = part_verdicts.judge("C003-3b", name, {"": overhead[name]}, math.log10(2), rule=RULES["C003-3b"],
-                            evidence="", record=False, **common)
-    found.append(v)  # the table masks its numbers; the record keeps only the ratio's category
-    verdicts.record(dataclasses.replace(v, effect=None, noise=None, evidence=(
-        f"TPE / random sampler time per trial in {name}'s budget-{HORIZON} searches: "
-        f"{ratio_category(10 ** overhead[name][0])} (samplers alone: {ALONE})")))
-    m = {"": stat([best_at(name, "random", HORIZON, s) - best_at(name, "tpe", HORIZON, s) for s in SEEDS])}
-    found.append(part_verdicts.judge("C003-3c", name, m, 0.01, rule=RULES["C003-3c"], evidence=(
-        f"random search's best minus TPE's best val loss at {HORIZON} trials, mean (std) over seeds: "
-        + described(m)), **common))
-
-# %%
-table = part_verdicts.table(found)
-timed = table.part == "C003-3b"  # wall times: the ratio's category, never the number
-table.loc[timed, "effect"] = [ratio_category(10 ** overhead[fw][0]) for fw in table.framework[timed]]
-table.loc[timed, ["noise (seed std)", "threshold"]] = ["(wall time)", "2x"]
-print(table.to_string(index=False))
+print(search_comparison.verdict_table(found, comparison).to_string(index=False))
 
 # %%
 for name in FW:
     for b in BUDGETS:
-        gap = np.array([best_at(name, "grid", b, s) - best_at(name, "random", b, s) for s in SEEDS])
-        glue(f"c003_3a_{name}_{b}_random_ahead", int((gap >= 0.01).sum()), display=False)
-        glue(f"c003_3a_{name}_{b}_grid_ahead", int((gap <= -0.01).sum()), display=False)
+        random_ahead, grid_ahead = comparison.ahead(name, b, threshold=0.01)
+        glue(f"c003_3a_{name}_{b}_random_ahead", random_ahead, display=False)
+        glue(f"c003_3a_{name}_{b}_grid_ahead", grid_ahead, display=False)
 print(f"time: {time.perf_counter() - started:.1f} s")
 
 # %% [markdown]
