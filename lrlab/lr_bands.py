@@ -7,6 +7,10 @@ be set beside it (:mod:`lrlab.verdicts`):
 
 * :func:`band_edges` — the edges (log10 LR) of the band of good learning rates,
   by the same rule as :func:`lrlab.sensitivity.good_band`;
+* :func:`mean_bands` — for each group (momentum, optimizer), the best learning
+  rate and the band of good rates of its *mean* curve over the seeds;
+* :func:`plot_mean_curves` — each group's mean loss against the learning rate,
+  with the seeds' range shaded;
 * :func:`seed_bands` — the band's width and edges for every seed of a sweep;
 * :func:`mean_std` — the mean and the seed standard deviation of a per-seed effect;
 * :class:`WeightTrace` — a ``fit`` callback that keeps the weights after every
@@ -15,7 +19,9 @@ be set beside it (:mod:`lrlab.verdicts`):
   from one or several named conditions, recorded;
 * :func:`table` — the page's verdict table: framework, condition, effect,
   noise, threshold, word, survives ±50 %;
-* :class:`Words` — text to glue into the prose (myst-nb ``glue``) without the quotes of a ``str``'s repr.
+* :class:`Words` — text to glue into the prose (myst-nb ``glue``) without the quotes of a ``str``'s repr;
+* :func:`glue_effect` and :func:`verdict_words` — what the verdict prose glues:
+  an effect with its seed noise, and a framework's verdicts in one line.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from lrlab.callbacks import Callback
 from lrlab.params import ParameterError
 from lrlab.sensitivity import good_band
 
-__all__ = ["WeightTrace", "Words", "band_edges", "judge", "mean_std", "seed_bands", "table"]
+__all__ = ["WeightTrace", "Words", "band_edges", "glue_effect", "judge", "mean_bands", "mean_std", "plot_mean_curves",
+           "seed_bands", "table", "verdict_words"]
 
 #: decimals kept in a recorded effect, noise or threshold (well above the CPU-rounding level)
 RECORD_DIGITS = 3
@@ -92,6 +99,74 @@ def seed_bands(runs: pd.DataFrame, by, threshold: float, failed_above: float = n
     return pd.DataFrame(rows)
 
 
+def mean_bands(table: pd.DataFrame, by: str, threshold: float, failed_above: float = np.inf,
+               order=None) -> pd.DataFrame:
+    """Return, for each group ``by`` of a :func:`lrlab.sensitivity.spread` table, its best LR and its band of good LRs.
+
+    ``table`` has one row per group and learning rate with the columns ``by``,
+    ``lr``, ``mean``, ``std`` and ``max`` (over the seeds). A grid point where
+    some seed ended above ``failed_above`` counts as failed (its mean becomes
+    ``inf``: the "> cut" cell of :func:`lrlab.sensitivity.heatmap_text`). Then,
+    on the mean curve: ``best lr`` and ``best val loss`` (the smallest mean),
+    ``seed std at best``, ``smallest good lr`` and ``largest good lr`` (the grid
+    points whose mean is at most ``threshold``; NaN if none) and ``band
+    (decades)`` (:func:`lrlab.sensitivity.good_band`). Groups come in
+    ``order`` when given, else sorted.
+
+    >>> table = pd.DataFrame({"opt": ["a"] * 3, "lr": [0.01, 0.1, 1.0], "mean": [0.5, 0.1, 0.2],
+    ...                       "std": [0.0, 0.01, 0.0], "max": [0.5, 0.1, 3.0]})
+    >>> bands = mean_bands(table, "opt", threshold=0.3, failed_above=1.0).round(3)
+    >>> bands.to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'opt': 'a', 'best lr': 0.1, 'best val loss': 0.1, 'seed std at best': 0.01, 'smallest good lr': 0.1,
+      'largest good lr': 0.1, 'band (decades)': 0.5}]
+    """
+    rows = []
+    for key in order if order is not None else sorted(table[by].unique()):
+        part = table[table[by] == key].sort_values("lr")
+        mean = part["mean"].where(part["max"] <= failed_above, np.inf)
+        i = int(mean.to_numpy().argmin())
+        good = part.lr[mean <= threshold]
+        rows.append({by: key, "best lr": part.lr.iloc[i], "best val loss": mean.iloc[i],
+                     "seed std at best": part["std"].iloc[i], "smallest good lr": good.min(),
+                     "largest good lr": good.max(),
+                     "band (decades)": good_band(part.lr, mean, threshold, failed_above)})
+    return pd.DataFrame(rows)
+
+
+def plot_mean_curves(table: pd.DataFrame, by: str, *, ax=None, x=None, cap: float = 2.5, label: str = "{}",
+                     threshold: float | None = None, order=None):
+    """Draw each group's mean loss against the learning rate, its seeds' range (min to max) shaded; return the axes.
+
+    ``table`` is a :func:`lrlab.sensitivity.spread` table (columns ``by``,
+    ``lr``, ``mean``, ``min``, ``max``). Group i is drawn in colour ``Ci`` and
+    labelled ``label.format(key)``; losses above ``cap`` (and non-finite ones)
+    are drawn at ``cap``. ``x(key, part)`` gives other x values than ``part.lr``
+    (e.g. momentum's effective step ``lr / (1 - mu)``). ``threshold`` adds a
+    dotted grey line (the "good" loss). The x axis is logarithmic.
+
+    >>> table = pd.DataFrame({"mu": [0.0, 0.0], "lr": [0.1, 1.0], "mean": [0.3, 9.0], "min": [0.2, 9.0],
+    ...                       "max": [0.4, 9.0]})
+    >>> ax = plot_mean_curves(table, "mu", label="mu = {:g}")
+    >>> ax.get_legend_handles_labels()[1], ax.lines[0].get_ydata().tolist()
+    (['mu = 0'], [0.3, 2.5])
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        ax = plt.subplots(figsize=(8, 4))[1]
+    for i, key in enumerate(order if order is not None else sorted(table[by].unique())):
+        part = table[table[by] == key].sort_values("lr")
+        xs = part.lr if x is None else x(key, part)
+        capped = {c: np.where(np.isfinite(part[c]), np.minimum(part[c], cap), cap) for c in ("mean", "min", "max")}
+        ax.plot(xs, capped["mean"], "o-", color=f"C{i}", ms=4, label=label.format(key))
+        ax.fill_between(xs, capped["min"], capped["max"], color=f"C{i}", alpha=0.2)
+    if threshold is not None:
+        ax.axhline(threshold, color="grey", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
 def mean_std(values) -> tuple[float, float]:
     """Return the mean of a per-seed effect and its seed-to-seed standard deviation (0 for one seed).
 
@@ -138,6 +213,28 @@ class Words:
 
     def __repr__(self) -> str:
         return self.text
+
+
+def glue_effect(key: str, framework: str, effect: float, noise: float, digits: int = 2) -> None:
+    """Glue an effect as ``{key}_{framework}`` and its seed noise as ``{key}_noise_{framework}``, rounded to ``digits``.
+
+    The verdict prose then reads e.g. ``{glue:text}`c000_4a_torch``` decades
+    (seed standard deviation ``{glue:text}`c000_4a_noise_torch```).
+    """
+    from lrlab.report import glue
+
+    glue(f"{key}_{framework}", round(effect, digits), display=False)
+    glue(f"{key}_noise_{framework}", round(noise, digits), display=False)
+
+
+def verdict_words(items, framework: str) -> Words:
+    """Return one framework's verdicts as one line of text: ``"C000-4a: holds; C000-4b: ..."``.
+
+    >>> v = verdicts.Verdict(part="C000-4a", framework="tf", word="holds", rule="r", evidence="e")
+    >>> verdict_words([v], "tf")
+    C000-4a: holds
+    """
+    return Words("; ".join(f"{v.part}: {v.text}" for v in items if v.framework == framework))
 
 
 def _round(v):

@@ -50,12 +50,13 @@ batch_size: int = 64
 good_factor: float = 1.5  # a learning rate is "good" if its mean val loss <= good_factor x the best
 
 # %% tags=["hide-input"]
+from functools import partial
+
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
 import lrlab
-from lrlab import lr_bands, many, plots, report, schedules, sensitivity
+from lrlab import heavy_ball, lr_bands, many, plots, report, schedules, sensitivity
 from lrlab.data import digits
 from lrlab.report import glue
 
@@ -91,65 +92,17 @@ print(f"frameworks: {', '.join(FW)}; momenta {MUS}; {len(LRS)} learning rates fr
 # are 2 (first weight and bias) and 50 (second weight) — a ravine, 25 times steeper across than
 # along. A linear `lrlab` model (`mlp((2, 1), output_activation="linear")`, MSE, full batch)
 # is trained in both frameworks (in float64, lrlab's default), and the same updates are written
-# out in numpy in both forms. A gap below $10^{-9}$ is rounding; we print it as `< 1e-09`,
+# out in numpy in both forms
+# ({py:func}`lrlab.heavy_ball.by_hand`). A gap below $10^{-9}$ is rounding; we print it as `< 1e-09`,
 # because its exact size depends on the CPU's vector kernels.
 
 # %%
-rng = np.random.default_rng(seed)
-n = 256
-q, _ = np.linalg.qr(rng.standard_normal((n, 2)) - rng.standard_normal((n, 2)).mean(axis=0))
-q -= q.mean(axis=0)
-q, _ = np.linalg.qr(q)  # orthonormal columns, each orthogonal to the constant column after centring
-x_ravine = q * np.sqrt(n) * np.array([1.0, 5.0])  # column variances 1 and 25 (float64, like the models)
-w_star, b_star = np.array([[1.0], [1.0]]), 0.5
-y_ravine = x_ravine @ w_star + b_star
-print("curvatures of the loss (eigenvalues of its Hessian):",
-      np.round(np.linalg.eigvalsh(2 / n * np.c_[x_ravine, np.ones(n)].T @ np.c_[x_ravine, np.ones(n)]), 3))
-
-
-def gradient(w, b):
-    r = x_ravine @ w + b - y_ravine
-    return 2 / n * x_ravine.T @ r, 2 / n * r.sum()
-
-
-def by_hand(lr, mu, steps, form):
-    """Weights after each update, in the seed's/Keras's form or in PyTorch's (float64 numpy)."""
-    w, b = np.zeros((2, 1)), 0.0
-    vw, vb = np.zeros_like(w), 0.0
-    path = []
-    for k in range(steps):
-        eta = lr(k) if callable(lr) else lr
-        gw, gb = gradient(w, b)
-        if form == "keras":  # v <- mu v - eta g ; w <- w + v
-            vw, vb = mu * vw - eta * gw, mu * vb - eta * gb
-            w, b = w + vw, b + vb
-        else:  # b <- mu b + g ; w <- w - eta b
-            vw, vb = mu * vw + gw, mu * vb + gb
-            w, b = w - eta * vw, b - eta * vb
-        path.append(np.r_[w[:, 0], b])
-    return np.array(path)
-
-
-def framework_run(backend, lr, mu, steps):
-    model = backend.mlp((2, 1), output_activation="linear", weights=[(np.zeros((2, 1)), np.zeros(1))])
-    history = backend.fit(model, (x_ravine, y_ravine), optimizer=backend.optimizer("momentum", lr, momentum=mu),
-                          loss="mse", epochs=steps, batch_size=None, shuffle=False)
-    (kernel, bias), = backend.weights(model)
-    return np.r_[kernel[:, 0], bias], history
-
-
-constant = [(0.038, 0.0), (0.0038, 0.9), (0.038, 0.9)]
+problem = heavy_ball.ravine(seed)  # x: 256 rows, column variances 1 and 25; w* = (1, 1), b* = 0.5
+print("curvatures of the loss (eigenvalues of its Hessian):", np.round(problem.curvatures(), 3))
 decayed = schedules.make("step", initial_lr=0.02, step_size=ravine_steps // 2, gamma=0.1)
-rows = []
-for label, lr, mu in [*((f"lr {lr:g}", lr, mu) for lr, mu in constant), ("step decay 0.02 -> 0.002", decayed, 0.9)]:
-    hand = {form: by_hand(lr, mu, ravine_steps, form)[-1] for form in ("keras", "torch")}
-    row = {"lr": label, "momentum": mu, "|keras form - torch form|": np.abs(hand["keras"] - hand["torch"]).max()}
-    for name, backend in backends.items():
-        final, _ = framework_run(backend, lr, mu, ravine_steps)
-        row[f"|{name} - keras form|"] = np.abs(final - hand["keras"]).max()
-        row[f"|{name} - torch form|"] = np.abs(final - hand["torch"]).max()
-    rows.append(row)
-forms = pd.DataFrame(rows)
+runs = [*((f"lr {lr:g}", lr, mu) for lr, mu in [(0.038, 0.0), (0.0038, 0.9), (0.038, 0.9)]),
+        ("step decay 0.02 -> 0.002", decayed, 0.9)]
+forms = heavy_ball.form_gaps(problem, backends, runs, ravine_steps)
 print(forms.to_string(index=False, float_format=report.gap_text))
 held = forms[(forms.momentum > 0) & forms.lr.str.startswith("lr ")]  # E000-4: momentum by hand, constant LR
 lrlab.record("example:E000-4", {"quantity": "largest |w - w by hand (seed's form)| on the ravine, momentum, "
@@ -187,58 +140,23 @@ lrlab.record("example:E000-4", {"quantity": "largest |w - w by hand (seed's form
 # so there is no seed noise.
 
 # %%
-kappa, lam_max, lam_min = 25.0, 50.0, 2.0
 REVERSAL_FLOOR = 1e-6  # sign changes of smaller errors are rounding, not oscillation
-polyak = (4 / (np.sqrt(lam_max) + np.sqrt(lam_min)) ** 2, ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2)
+polyak = heavy_ball.polyak(lam_max=50.0, lam_min=2.0)  # the heavy ball's best (lr, mu) for these curvatures
 settings = {"plain, lr 0.038": (0.038, 0.0), "momentum 0.9, lr 0.0038": (0.0038, 0.9),
             "momentum 0.9, lr 0.038": (0.038, 0.9), f"heavy ball, lr {polyak[0]:.3f}, mu {polyak[1]:.3f}": polyak}
 steps_long = 10 * ravine_steps
-
-
-def framework_path(backend, lr, mu, steps):
-    """The weights (w1, w2, b) after every update of the framework's own full-batch run."""
-    model = backend.mlp((2, 1), output_activation="linear", weights=[(np.zeros((2, 1)), np.zeros(1))])
-    trace = lr_bands.WeightTrace()
-    backend.fit(model, (x_ravine, y_ravine), optimizer=backend.optimizer("momentum", lr, momentum=mu), loss="mse",
-                epochs=steps, batch_size=None, shuffle=False, callbacks=[trace])
-    return trace.path
-
-
-def oscillation(path):
-    """Reversals along and across the ravine, and the steps until both weights are within 1e-3."""
-    error = path[:, :2] - w_star[:, 0]
-    along, across = report.sign_changes(error, floor=REVERSAL_FLOOR)
-    close = np.flatnonzero(np.abs(error).max(axis=1) < 1e-3)
-    return {"reversals along (flat)": int(along), "reversals across (steep)": int(across),
-            f"steps to 1e-3 (of {steps_long})": int(close[0]) + 1 if len(close) else None}
-
-# %% tags=["hide-input"]
-paths, osc_rows = {}, []
-for label, (lr, mu) in settings.items():
-    paths["by hand", label] = by_hand(lr, mu, steps_long, "keras")
-    for name, backend in backends.items():
-        paths[name, label] = framework_path(backend, lr, mu, steps_long)
-for (source, label), path in paths.items():
-    lr, mu = settings[label]
-    osc_rows.append({"source": source, "run": label, "effective step": lr / (1 - mu), **oscillation(path)})
-osc = pd.DataFrame(osc_rows).assign(reversals=lambda t: t["reversals along (flat)"] + t["reversals across (steep)"])
+osc, paths = heavy_ball.reversals(problem, backends, settings, steps_long, floor=REVERSAL_FLOOR)
 print(osc[osc.source == "by hand"].drop(columns=["source", "reversals"]).to_string(index=False))
-print("\nreversals along + across in each run:")
 R = osc.pivot(index="run", columns="source", values="reversals").loc[list(settings), ["by hand", *FW]]
-print(R.to_string())
+print(f"\nreversals along + across in each run:\n{R.to_string()}")
 
-fig, ax = plt.subplots(figsize=(7, 4))
-for i, label in enumerate(settings):
-    path = paths["by hand", label]
-    ax.plot(np.r_[0, path[:40, 0]], np.r_[0, path[:40, 1]], ".-", color=f"C{i}", lw=0.8, ms=3, label=label)
-ax.plot(*w_star[:, 0], "k*", ms=12)
-ax.set(xlabel="w1 (flat direction, curvature 2)", ylabel="w2 (steep direction, curvature 50)",
-       title="the first 40 updates on the ravine (start at 0, star: minimum)")
-ax.legend(fontsize=8)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The first forty updates of each run on the ravine (the seed's form, by hand), from the origin to the minimum (star): the two weights' plane, the flat direction across, the steep one up.", "name": "fig-09-ravine"}}
+ax = heavy_ball.plot_paths({label: paths["by hand", label] for label in settings}, problem.w_star, updates=40)
+ax.set(title="the first 40 updates on the ravine (start at 0, star: minimum)")
 plt.show()
 
 # %% [markdown]
-# The figure shows the zig-zag across the ravine and how momentum changes it: at the same
+# {numref}`fig-09-ravine` shows the zig-zag across the ravine and how momentum changes it: at the same
 # effective step the step-by-step sign flips become a slow swing with a fraction of the
 # reversals. At the same raw rate — a ten times larger step — the swing is wider and the count
 # is not lower than plain descent's. Momentum also pays with overshoot *along* the ravine, where
@@ -260,30 +178,29 @@ plt.show()
 data = digits(seed=0)
 
 
-def sweep(backend):
-    """Where every (momentum, lr) model ended, for each seed: one fit_many call per seed (init and batch order)."""
-    parts = []
-    for s in range(seed, seed + repeats):
-        history = backend.fit_many(backend.mlp((64, 32, 10), "relu", "softmax", seed=s), data.train, data.val,
-                                   optimizer="momentum", loss="categorical_crossentropy", epochs=epochs,
-                                   batch_size=batch_size, configs=many.grid(momentum=MUS, lr=list(LRS)), seed=s)
-        parts.append(sensitivity.final(history, epochs, seed=s))
-    return pd.concat(parts, ignore_index=True)
+def train_grid(backend, seed):
+    """One fit_many call: every (momentum, lr) model of one seed (initial weights and batch order)."""
+    return backend.fit_many(backend.mlp((64, 32, 10), "relu", "softmax", seed=seed), data.train, data.val,
+                            optimizer="momentum", loss="categorical_crossentropy", epochs=epochs,
+                            batch_size=batch_size, configs=many.grid(momentum=MUS, lr=list(LRS)), seed=seed)
 
 
-results = {name: sweep(backend) for name, backend in backends.items()}
+results = {name: sensitivity.sweep(partial(train_grid, backend), epochs, seed=range(seed, seed + repeats))
+           for name, backend in backends.items()}
+
+# %% tags=["hide-input"]
 if len(FW) == 2:
-    a, b = results["tf"], results["torch"]
-    gap = (a.val_loss - b.val_loss).abs()
-    calm = np.isfinite(gap) & (a.val_loss < 0.5)
-    print(f"tf and torch: same diverged runs: {bool((a.diverged == b.diverged).all())}; |val loss gap| over the "
-          f"{int(calm.sum())} runs that train well (val loss < 0.5): {report.gap_text(float(gap[calm].max()), 1e-4)}; "
-          f"the runs that differ by more than 0.01 are all at the edge of stability (val loss > 0.5): "
-          f"{bool((a.val_loss[gap > 0.01] > 0.5).all())}")
+    paired = sensitivity.agreement(results, ["momentum", "lr", "seed"], "val_loss", tol=0.01)
+    gap, a = paired.gap, paired["val_loss tf"]
+    calm = np.isfinite(gap) & (a < 0.5)
+    print(f"tf and torch: same diverged runs: {bool((results['tf'].diverged == results['torch'].diverged).all())}; "
+          f"|val loss gap| over the {int(calm.sum())} runs that train well (val loss < 0.5): "
+          f"{report.gap_text(float(gap[calm].max()), 1e-4)}; the runs that differ by more than 0.01 are all at the "
+          f"edge of stability (val loss > 0.5): {bool((a[~paired.agree] > 0.5).all())}")
 
 # %% [markdown]
 # The mean final validation loss over the seeds, learning rates down, momenta across, in each
-# framework (the figure below shows the spread between seeds). A run at the edge of stability
+# framework ({numref}`fig-09-effective-step` shows the spread between seeds). A run at the edge of stability
 # ends wherever the last bits of its arithmetic send it, which differs from one CPU to the next
 # (such a mean moved in its first decimal between our two kernel settings), so a cell where some
 # seed ended above $1$ — far above the runs that train, close to chance ($\ln 10 \approx 2.3$) —
@@ -303,22 +220,11 @@ for name, table in tables.items():
     print(sensitivity.heatmap_text(table, "lr", "momentum", FAILED_ABOVE).to_string(), "\n")
 
 # %%
-def per_momentum(table, threshold):
-    """For each momentum: the best lr, and the band of good lrs on the mean curve (raw lr and effective step)."""
-    rows = []
-    for mu, part in table.groupby("momentum"):
-        part = part.assign(mean=part["mean"].where(part["max"] <= FAILED_ABOVE, np.inf))  # "> 1" cells: failed
-        i = int(part["mean"].to_numpy().argmin())
-        good = part.lr[part["mean"] <= threshold]
-        rows.append({"momentum": mu, "best lr": part.lr.iloc[i], "best val loss": part["mean"].iloc[i],
-                     "smallest good lr": good.min(), "largest good lr": good.max(),
-                     "largest good effective step": good.max() / (1 - mu),
-                     "good band (decades)": sensitivity.good_band(part.lr, part["mean"], threshold, FAILED_ABOVE)})
-    return pd.DataFrame(rows)
-
-
-per_mu = {name: per_momentum(tables[name], thresholds[name]) for name in FW}
+per_mu = {}
 for name in FW:
+    t = lr_bands.mean_bands(tables[name], "momentum", thresholds[name], FAILED_ABOVE).drop(columns="seed std at best")
+    t.insert(5, "largest good effective step", t["largest good lr"] / (1 - t.momentum))
+    per_mu[name] = t.rename(columns={"band (decades)": "good band (decades)"})
     print(f"{name}:\n{per_mu[name].to_string(index=False, float_format=lambda v: f'{v:.3g}')}\n")
 
 # %% [markdown]
@@ -327,46 +233,28 @@ for name in FW:
 # decade apart make $\mu = 0.9$ line up exactly; mean val losses, "> 1" as above):
 
 # %%
-def pairs_at_equal_step(table, threshold):
-    """Momentum at lr against plain SGD at the same effective step lr/(1-mu) and at the same raw lr."""
-    means, rows = sensitivity.heatmap_table(table, "lr", "momentum"), []
-    for mu in [m for m in MUS if m > 0] if 0 in MUS else []:
-        for lr in means.index:
-            match = [x for x in means.index if np.isclose(x, lr / (1 - mu), rtol=1e-6)]
-            if match and means.loc[match[0], 0.0] <= threshold:
-                rows.append({"momentum": mu, "effective step": match[0], "plain": means.loc[match[0], 0.0],
-                             "with momentum": means.loc[lr, mu], "plain at the same raw lr": means.loc[lr, 0.0]})
-    return pd.DataFrame(rows)
-
-
-pairs = {name: pairs_at_equal_step(tables[name], thresholds[name]) for name in FW}
+pairs = {name: heavy_ball.equal_step_pairs(sensitivity.heatmap_table(tables[name], "lr", "momentum"),
+                                           thresholds[name]) for name in FW}
 for name in FW:
     text = pairs[name].copy()
     for column in ("plain", "with momentum", "plain at the same raw lr"):
         text[column] = text[column].map(lambda v: report.loss_text(v, FAILED_ABOVE, 3))
     print(f"{name}:\n{text.to_string(index=False)}\n" if len(text) else f"{name}: no pair on this grid")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss of the MLP after `epochs` epochs, one colour per momentum, against the learning rate (left) and against the effective step (right): the mean over `repeats` seeds, shaded from the best seed to the worst, capped near chance; dotted: the good threshold. PyTorch where both frameworks ran.", "name": "fig-09-effective-step"}}
 name = FW[-1]
-table = tables[name]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-cap = 2.5
-for i, (mu, part) in enumerate(table.groupby("momentum")):
-    for ax, x in ((axes[0], part.lr), (axes[1], part.lr / (1 - mu))):
-        ax.plot(x, np.minimum(part["mean"], cap), "o-", color=f"C{i}", ms=4, label=f"μ = {mu:g}")
-        ax.fill_between(x, np.minimum(part["min"], cap), np.minimum(part["max"], cap), color=f"C{i}", alpha=0.2)
-for ax, label in zip(axes, ("learning rate η", "effective step η / (1 − μ)")):
-    ax.set_xscale("log")
-    ax.axhline(thresholds[name], color="grey", ls=":", lw=1)
-    ax.set(xlabel=label)
-axes[0].set(ylabel=f"final val loss (mean, band: {repeats} seeds; capped at {cap})",
-            title=f"against the learning rate ({name}; the other framework's table is above)")
-axes[1].set(title="against the effective step (dotted: 'good')")
-axes[0].legend(fontsize=8)
+fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
+for ax, x in zip(axes, (None, heavy_ball.effective_step)):
+    lr_bands.plot_mean_curves(tables[name], "momentum", ax=ax, x=x, cap=2.5, label="μ = {:g}",
+                              threshold=thresholds[name])
+axes[0].set(xlabel="learning rate η", ylabel=f"final val loss, nats (mean, band: {repeats} seeds; capped)",
+            title=f"{name}: against the learning rate")
+axes[1].set(xlabel="effective step η / (1 − μ)", title=f"{name}: against the effective step")
+axes[1].get_legend().remove()
 plt.show()
 
 # %% [markdown]
-# Against the raw learning rate the curves are the same shape shifted to the left: each tenfold
+# In {numref}`fig-09-effective-step`, against the raw learning rate the curves are the same shape shifted to the left: each tenfold
 # step in $1/(1-\mu)$ moves the rates that train well about a decade lower. Against the
 # effective step $\eta/(1-\mu)$ their rising (too small) side falls on one curve — wherever plain
 # SGD trains well, momentum $\mu = 0.9$ at a tenth of the rate ends at almost the same loss (the
@@ -412,51 +300,26 @@ for name in FW:
 found = []
 for name in FW:
     b = seed_bands[name].pivot(index="seed", columns="momentum")
-    wider = lr_bands.mean_std(b["band"][MU_HI] - b["band"][MUS[0]])
-    raw = b["high"][MU_HI] - b["high"][MUS[0]]
-    step = raw + np.log10((1 - MUS[0]) / (1 - MU_HI))
-    found.append(lr_bands.judge(
-        "C000-4a", name, {"-": wider}, BAND_GAIN, scope=scope, seeds=repeats,
-        rule=f"band of good LRs at mu={MU_HI:g} wider than at mu={MUS[0]:g} by >= {BAND_GAIN} decades (per seed)",
-        evidence=f"band width mu={MU_HI:g} minus mu={MUS[0]:g}: {wider[0]:.2f} decades, seed std {wider[1]:.2f}"))
-    found.append(lr_bands.judge(
-        "C000-4b", name, {"counted as effective step lr/(1-mu)": lr_bands.mean_std(step),
-                          "counted as raw lr": lr_bands.mean_std(raw)}, BAND_GAIN, scope=scope, seeds=repeats,
-        rule=f"largest good LR at mu={MU_HI:g} larger than at mu={MUS[0]:g} by >= {BAND_GAIN} decades (per seed)",
-        evidence=f"log10 largest good LR, mu={MU_HI:g} minus mu={MUS[0]:g}: raw {raw.mean():.2f} decades, as "
-                 f"effective step {step.mean():.2f} (seed std {raw.std():.2f})"))
+    found.append(heavy_ball.judge_wider_band(b, name, MU_HI, MUS[0], BAND_GAIN, scope=scope, seeds=repeats))
+    found.append(heavy_ball.judge_larger_rate(b, name, MU_HI, MUS[0], BAND_GAIN, scope=scope, seeds=repeats))
 
 # %%
 plain, at_step, at_raw = list(settings)[:3]
-for name in FW:
-    removed = {"at equal effective step": 1 - R.loc[at_step, name] / R.loc[plain, name],
-               "at equal raw lr": 1 - R.loc[at_raw, name] / R.loc[plain, name]}
-    found.append(lr_bands.judge(
-        "C000-4c", name, {k: (float(v), None) for k, v in removed.items()}, DAMPING, seeds=None, regime="surfaces",
-        scope=f"2-weight ravine (least squares, curvatures 2 and 50), linear model, full batch, {steps_long} "
-              "updates, deterministic",
-        rule=f"momentum {MU_HI:g} removes >= {DAMPING:.0%} of the reversals (sign changes of w - w*, |w - w*| > "
-             f"{REVERSAL_FLOOR:g}, along + across)",
-        evidence=f"reversals: plain {R.loc[plain, name]:.0f}, mu=0.9 at equal effective step "
-                 f"{R.loc[at_step, name]:.0f}, at equal raw lr {R.loc[at_raw, name]:.0f}"))
+found += [heavy_ball.judge_damping(R[name], name, (plain, at_step, at_raw), DAMPING, mu=MU_HI, floor=REVERSAL_FLOOR,
+                                   steps=steps_long) for name in FW]
 print(lr_bands.table(found).to_string(index=False))
 
 # %%
 v = {(f.part, f.framework): f for f in found}
 for name in FW:
-    glue(f"c000_4a_{name}", round(v["C000-4a", name].effect, 2), display=False)
-    glue(f"c000_4a_noise_{name}", round(v["C000-4a", name].noise, 2), display=False)
+    lr_bands.glue_effect("c000_4a", name, v["C000-4a", name].effect, v["C000-4a", name].noise)
     raw_move = v["C000-4b", name].extra["conditions"]["counted as raw lr"]["effect"]
     glue(f"c000_4b_raw_{name}", round(abs(raw_move), 2), display=False)
     glue(f"c000_4b_way_{name}", lr_bands.Words("down" if raw_move < 0 else "up"), display=False)
-    glue(f"c000_4c_step_{name}", int(R.loc[at_step, name]), display=False)
-    glue(f"c000_4c_raw_{name}", int(R.loc[at_raw, name]), display=False)
-    glue(f"c000_4c_plain_{name}", int(R.loc[plain, name]), display=False)
-    pair = pairs[name][pairs[name].momentum == MU_HI] if len(pairs[name]) else pairs[name]
-    glue(f"c000_4_pair_gap_{name}", round(float((pair["with momentum"] - pair.plain).abs().max()), 3) if len(pair)
-         else lr_bands.Words("(no pair on this grid)"), display=False)
-    glue(f"c000_4_words_{name}", lr_bands.Words("; ".join(f"{f.part}: {f.text}" for f in found
-                                                         if f.framework == name)), display=False)
+    for key, run in (("step", at_step), ("raw", at_raw), ("plain", plain)):
+        glue(f"c000_4c_{key}_{name}", int(R.loc[run, name]), display=False)
+    glue(f"c000_4_pair_gap_{name}", heavy_ball.pair_gap(pairs[name], MU_HI), display=False)
+    glue(f"c000_4_words_{name}", lr_bands.verdict_words(found, name), display=False)
 
 # %% [markdown]
 # In PyTorch the band of good rates is {glue:text}`c000_4a_torch` decades wider with momentum
