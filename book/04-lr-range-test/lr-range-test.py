@@ -52,15 +52,12 @@ draws: int = 5  # C001-2b: initial weights seed, seed+1, ... on which every test
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-from scipy.stats import median_abs_deviation
 
 import lrlab
-from lrlab import data, lr_evidence, plots, report, verdicts
+from lrlab import digits_mlp, lr_evidence, plots, verdicts
+from lrlab import range_test_checks as rt
 from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
@@ -72,59 +69,8 @@ P = lrlab.validate(
     long_start_lr=lrlab.Float(0, "end_lr", low_open=True, high_open=True), long_num_it=lrlab.Int(10, 10_000),
     check_epochs=lrlab.Int(1, 200), epoch_ramp=lrlab.Int(3, 100), draws=lrlab.Int(2, 50))
 FW = P.frameworks
-started = time.perf_counter()
-backends = lrlab.load_backends(FW)
-lrlab.seed_everything(seed)
-
-digits = data.digits(seed=seed)
-LAYERS = (64, hidden, 10)
-LOSS = "categorical_crossentropy"
-STYLE = {"tf": dict(ls="-"), "torch": dict(ls="--")}
-print(f"digits: {len(digits.train[0])} train, {len(digits.val[0])} val, {len(digits.test[0])} test rows; "
-      f"MLP {LAYERS}, {optimizer}, batch {batch_size}: {len(digits.train[0]) // batch_size} full batches an epoch")
-
-
-def model(backend, draw=None):
-    """Return the chapter's MLP with the initial weights of ``draw`` (default ``seed``), the same in both frameworks."""
-    return backend.mlp(LAYERS, "relu", "softmax", seed=seed if draw is None else draw)
-
-
-def range_tests(**kwargs):
-    """Return {framework: RangeTest} of the same test run in every requested framework."""
-    return {name: b.lr_range_test(model(b), digits.train, optimizer=optimizer, loss=LOSS, batch_size=batch_size,
-                                  seed=seed, **kwargs) for name, b in backends.items()}
-
-
-def show_suggestions(tests):
-    """Print each framework's suggestions (2 significant digits) and why its test stopped."""
-    for name, test in tests.items():
-        text = ", ".join(f"{rule} {lr:.2g}" for rule, lr in test.suggestions.items())
-        h = test.history
-        raw = h.lr[h.loss.rolling(5, center=True).mean().idxmin()]
-        print(f"{name:>5}: {len(h)} updates, stop: {test.stop_reason}; suggestions: {text}; lowest loss "
-              f"(5-update mean) at lr {raw:.2g}, lowest smoothed loss at {h.lr[h.smooth_loss.idxmin()]:.2g}")
-    if len(tests) == 2:
-        a, b = (t.history for t in tests.values())
-        n = min(len(a), len(b))
-        gap = np.abs(a.loss.to_numpy()[:n] - b.loss.to_numpy()[:n])
-        low = a.lr.to_numpy()[:n] < 1
-        print(f"largest |loss_tf - loss_torch| of one update: {gap[low].max():.0e} while lr < 1, "
-              f"{gap.max():.0e} over the whole test")
-
-
-def plot_tests(ax, tests, title, xscale="log", ylim=(0, 4)):
-    """Draw raw (faint) and smoothed loss against the LR for each framework, with the suggestions marked."""
-    for name, test in tests.items():
-        h = test.history
-        ax.plot(h.lr, h.loss, color="C0" if name == "tf" else "C1", alpha=0.25, lw=0.8)
-        ax.plot(h.lr, h.smooth_loss, color="C0" if name == "tf" else "C1", label=f"{name} smoothed", **STYLE[name])
-    first = next(iter(tests.values()))
-    for i, (rule, lr) in enumerate(first.suggestions.items()):
-        if np.isfinite(lr):
-            ax.axvline(lr, color=f"C{i + 2}", lw=1, ls=":", label=f"{rule} {lr:.2g}")
-    ax.set(xscale=xscale, ylim=ylim, xlabel="learning rate", ylabel="training loss", title=title)
-    ax.title.set_fontsize(9)
-    ax.legend(fontsize=7)
+lab = digits_mlp.setup(FW, seed=seed, hidden=hidden, optimizer=optimizer, batch_size=batch_size)
+print(f"{lab.describe()}, {optimizer}, batch {batch_size}: {lab.full_batches} full batches an epoch")
 
 
 # %% [markdown]
@@ -160,6 +106,10 @@ def plot_tests(ax, tests, title, xscale="log", ylim=(0, 4)):
 # frameworks see the same batches; and lrlab can hold each rate for a whole epoch (E004-2) and
 # record validation loss and accuracy on the way, as Smith did.
 #
+# The set-up — data, network, and the arguments every run shares — is one call,
+# {py:func}`lrlab.digits_mlp.setup` (shared with the next chapter); the printing, the figures and
+# the check runs below are {py:mod}`lrlab.range_test_checks`.
+#
 # The data are scikit-learn's 8×8 handwritten digits (1,797 images, ten classes, shipped with
 # scikit-learn), split 60/20/20 with stratification; the model is a one-hidden-layer MLP trained
 # with plain SGD, the seeds' optimizer.
@@ -167,22 +117,22 @@ def plot_tests(ax, tests, title, xscale="log", ylim=(0, 4)):
 # %% [markdown]
 # ## E002-1 with fastai's defaults, in both frameworks
 
-# %% tags=["hide-input"]
-default_tests = range_tests(start_lr=start_lr, end_lr=end_lr, num_it=num_it)
-show_suggestions(default_tests)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Training loss against the learning rate in fastai's default range test (`num_it` updates from `start_lr` to `end_lr`): the raw loss faint, the smoothed loss solid for TensorFlow and dashed for PyTorch; dotted lines mark the four suggestions.", "name": "fig-04-default-test"}}
+default_tests = lab.range_tests(start_lr=start_lr, end_lr=end_lr, num_it=num_it)
+print(rt.suggestion_lines(default_tests))
 lrlab.record("example:E002-1", {"quantity": "suggested rate, valley rule, fastai's default ramp",
-                                **{n: float(f"{t.suggestions['valley']:.2g}") for n, t in default_tests.items()}})
-fig, ax = plt.subplots(figsize=(7, 3.8))
-plot_tests(ax, default_tests, f"{num_it} updates from {start_lr:g} to {end_lr:g} (solid tf, dashed torch)",
-           ylim=(1.5, 3.5))
+                                **{n: rt.round_sig(t.suggestions["valley"]) for n, t in default_tests.items()}})
+rt.plot_tests(default_tests, f"{num_it} updates from {start_lr:g} to {end_lr:g} (solid tf, dashed torch)",
+              ylim=(1.5, 3.5))
 plt.show()
 h, found_lrs = next(iter(default_tests.values())).history, next(iter(default_tests.values())).suggestions
-glue("rt_raw_min", float(f"{h.lr[h.loss.rolling(5, center=True).mean().idxmin()]:.2g}"), display=False)
-glue("rt_smooth_min", float(f"{h.lr[h.smooth_loss.idxmin()]:.2g}"), display=False)
-glue("rt_spread", round(np.nanmax(list(found_lrs.values())) / np.nanmin(list(found_lrs.values()))), display=False)
+glue("rt_raw_min", rt.round_sig(rt.lowest_loss_lr(h)))
+glue("rt_smooth_min", rt.round_sig(h.lr[h.smooth_loss.idxmin()]))
+glue("rt_spread", round(np.nanmax(list(found_lrs.values())) / np.nanmin(list(found_lrs.values()))))
 
 # %% [markdown]
-# The two frameworks draw one curve: from identical weights and batches, their per-update
+# The two frameworks draw one curve ({numref}`fig-04-default-test`): from identical weights
+# and batches, their per-update
 # losses agree to float32 rounding until the rate passes 1, where the updates become large and
 # the tiny differences grow; the suggestions, rounded to two digits, are the same.
 #
@@ -198,20 +148,20 @@ glue("rt_spread", round(np.nanmax(list(found_lrs.values())) / np.nanmin(list(fou
 # (about nine epochs): the same $\beta = 0.98$ memory then spans a smaller range of rates. We run it with
 # the exponential ramp and with Smith's linear one (C001-2's "linear or log increase").
 
-# %% tags=["hide-input"]
-long_tests = range_tests(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it)
-linear_tests = range_tests(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it, mode="linear")
-print("exponential ramp:")
-show_suggestions(long_tests)
-print("linear ramp:")
-show_suggestions(linear_tests)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The range test fitted to this problem, `long_num_it` updates from `long_start_lr` to `end_lr`: the exponential ramp (left) and Smith's linear ramp (right), drawn as in the default test's figure.", "name": "fig-04-long-linear"}}
+long_tests = lab.range_tests(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it)
+linear_tests = lab.range_tests(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it, mode="linear")
+print("exponential ramp:\n" + rt.suggestion_lines(long_tests))
+print("linear ramp:\n" + rt.suggestion_lines(linear_tests))
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-plot_tests(axes[0], long_tests, f"exponential: {long_num_it} updates, {long_start_lr:g} to {end_lr:g}")
-plot_tests(axes[1], linear_tests, f"linear: {long_num_it} updates, {long_start_lr:g} to {end_lr:g}")
+rt.plot_tests(long_tests, f"exponential: {long_num_it} updates, {long_start_lr:g} to {end_lr:g}", ax=axes[0])
+rt.plot_tests(linear_tests, f"linear: {long_num_it} updates, {long_start_lr:g} to {end_lr:g}", ax=axes[1])
 plt.show()
 
+
 # %% [markdown]
-# The linear ramp reaches $0.03$ within its first update and spends almost all of its updates
+# In {numref}`fig-04-long-linear` the linear ramp reaches $0.03$ within its first update and
+# spends almost all of its updates
 # above $0.1$; drawn on a log axis its curve is a few points at small rates, then a long, noisy
 # stretch at large ones. The "valley" and "slide" rules look for the longest descent and for
 # where the slope settles; on a linear ramp both land in that noisy stretch. They were designed
@@ -234,67 +184,50 @@ plt.show()
 # %%
 reference_lrs = np.logspace(-3, 1, 13)
 factors = (1 / 3, 1.0, 3.0)
-suggested = [(test_name, rule, lr) for test_name, tests in (("default", default_tests), ("long exp", long_tests),
-                                                            ("linear", linear_tests))
-             for rule, lr in next(iter(tests.values())).suggestions.items() if np.isfinite(lr)]
+ramp_tests = {"default": default_tests, "long exp": long_tests, "linear": linear_tests}
+suggested = rt.suggested(ramp_tests)  # (test, rule, lr) of every finite suggestion
 check_lrs = list(reference_lrs) + [lr * f for _, _, lr in suggested for f in factors]
-finals = {}
-for name, b in backends.items():
-    history = b.fit_many(model(b), digits.train, digits.val, optimizer=optimizer, loss=LOSS, epochs=check_epochs,
-                         batch_size=batch_size, configs=[{"lr": float(lr)} for lr in check_lrs], seed=seed)
-    finals[name] = history.groupby("model").tail(1).set_index("model")  # each run's last epoch
+finals = {name: lab.finals(b, [{"lr": float(lr)} for lr in check_lrs], check_epochs)
+          for name, b in lab.backends.items()}  # each run's last epoch
 reference = {name: f.iloc[:len(reference_lrs)] for name, f in finals.items()}
+
+# %% [markdown]
+# The reference grid first: each rate's validation loss and accuracy after `check_epochs` epochs.
+
+# %%
 FAILED_ABOVE = 1.0  # a final val loss above this: a run near breakdown, printed "> 1" (chance: ln 10 = 2.3)
-table = pd.DataFrame({"lr": [f"{lr:.2g}" for lr in reference_lrs]})
-for name, r in reference.items():
-    table[f"{name} val loss"] = r.val_loss.map(lambda v: report.loss_text(v, FAILED_ABOVE)).to_numpy()
-    table[f"{name} val acc %"] = (100 * r.val_accuracy).map(lambda v: f"{v:.1f}").to_numpy()
-print(table.to_string(index=False))
+print(rt.reference_text(reference, FAILED_ABOVE))
 ref = next(iter(reference.values()))
 best_ref = ref.loc[ref.val_loss.idxmin()]
 good_band = ref.lr[ref.val_loss <= 1.25 * best_ref.val_loss]
 print(f"best reference rate: {best_ref.lr:.2g} (val loss {best_ref.val_loss:.2f}); within 25 % of that loss: "
       f"{good_band.min():.2g} to {good_band.max():.2g}")
 
-# %%
-losses = {name: f.val_loss.to_numpy()[len(reference_lrs):].reshape(len(suggested), len(factors))
-          for name, f in finals.items()}
-checks = pd.DataFrame([{"test": test_name, "rule": rule, "suggested": lr, "framework": name,
-                        **{f"x{factor:.2g}": v for factor, v in zip(factors, losses[name][i])}}
-                       for i, (test_name, rule, lr) in enumerate(suggested) for name in finals])
-shown = checks.copy()
-shown["suggested"] = shown.suggested.map(lambda v: f"{v:.2g}")
-for col in [c for c in shown.columns if c.startswith("x")]:
-    shown[col] = shown[col].map(lambda v: report.loss_text(v, FAILED_ABOVE))
-print("validation loss after", check_epochs, "epochs at the suggestion times 1/3, 1 and 3:")
-print(shown.to_string(index=False))
+# %% [markdown]
+# Then the suggestions, each at one third, once and three times its rate.
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.8))
-for name, r in reference.items():
-    ax.plot(r.lr, r.val_loss, color="k", marker="o" if name == "tf" else "x", ms=4, label=f"{name}: reference grid",
-            **STYLE[name])
+
+# %%
+checks = rt.check_table(finals, suggested, factors, skip=len(reference_lrs))
+print("validation loss after", check_epochs, "epochs at the suggestion times 1/3, 1 and 3:")
+print(rt.check_text(checks, FAILED_ABOVE))
+glue("rt_band_lo", rt.round_sig(good_band.min()))
+glue("rt_band_hi", rt.round_sig(good_band.max()))
 first = checks[checks.framework == FW[0]]
-for i, (test_name, part) in enumerate(first.groupby("test", sort=False)):
-    ax.scatter(part.suggested, part["x1"], color=f"C{i}", zorder=3, label=f"{test_name} test: at the suggestion")
-ax.axhspan(0, 1.25 * best_ref.val_loss, color="green", alpha=0.08, label="within 25 % of the best")
-ax.set(xscale="log", ylim=(0, 2.6), xlabel="constant learning rate", ylabel=f"val loss after {check_epochs} epochs",
-       title="where the suggestions land on the reference curve")
-ax.legend(fontsize=7)
-plt.show()
-glue("rt_band_lo", float(f"{good_band.min():.2g}"), display=False)
-glue("rt_band_hi", float(f"{good_band.max():.2g}"), display=False)
 for test_name, key in (("default", "default"), ("long exp", "long")):
     for rule, lr in first[first.test == test_name][["rule", "suggested"]].itertuples(index=False):
-        glue(f"rt_{rule}_{key}", float(f"{lr:.2g}"), display=False)
-lrlab.record("range_test_suggestions", {t: {r: float(f"{lr:.2g}")
-                                            for r, lr in next(iter(ts.values())).suggestions.items()
-                                            if np.isfinite(lr)}
-                                        for t, ts in (("default", default_tests), ("long exp", long_tests),
-                                                      ("linear", linear_tests))})
+        glue(f"rt_{rule}_{key}", rt.round_sig(lr))
+lrlab.record("range_test_suggestions", rt.suggestions_record(ramp_tests))
+
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss after `check_epochs` epochs at each constant rate of the reference grid, in both frameworks, with the rates within 25 % of the best loss shaded; the dots are the losses at each test's suggested rates.", "name": "fig-04-suggestions-on-grid"}}
+rt.plot_checks(reference, checks, (good_band.min(), good_band.max()), ylabel=f"val loss after {check_epochs} epochs")
+plt.show()
+
 
 # %% [markdown]
-# The reference curve is the U of chapter 05 in miniature: below $10^{-2}$ ten epochs of SGD
+# The reference curve ({numref}`fig-04-suggestions-on-grid`) is the U of chapter 05 in
+# miniature: below $10^{-2}$ ten epochs of SGD
 # are not enough, above about 2 training falls to chance, and a plateau of good rates (within
 # 25 % of the best loss) spans {glue:text}`rt_band_lo` to {glue:text}`rt_band_hi`. The
 # suggestions fall all over that picture.
@@ -338,39 +271,27 @@ lrlab.record("range_test_suggestions", {t: {r: float(f"{lr:.2g}")
 # `long_start_lr` to `end_lr` over `epoch_ramp` epochs.
 
 # %%
-epoch_tests = {name: b.lr_range_test(model(b), digits.train, digits.val, optimizer=optimizer, loss=LOSS,
-                                     start_lr=long_start_lr, end_lr=end_lr, num_it=epoch_ramp, unit="epoch",
-                                     beta=0.0, batch_size=batch_size, seed=seed)
-               for name, b in backends.items()}
-for name, test in epoch_tests.items():
-    h = test.history
-    best = h.loc[h.val_loss.idxmin()]
-    print(f"{name:>5}: {len(h)} epochs, stop: {test.stop_reason}; lowest val loss {best.val_loss:.2f} "
-          f"(accuracy {100 * best.val_accuracy:.1f} %) in the epoch at lr {best.lr:.2g}")
+epoch_tests = lab.range_tests(lab.digits.val, start_lr=long_start_lr, end_lr=end_lr, num_it=epoch_ramp,
+                              unit="epoch", beta=0.0)
+print(rt.epoch_lines(epoch_tests))
 lrlab.record("example:E004-2", {"quantity": "rate of the epoch with the lowest validation loss", **{
-    n: float(f"{t.history.lr[t.history.val_loss.idxmin()]:.2g}") for n, t in epoch_tests.items()}})
+    n: rt.round_sig(t.history.lr[t.history.val_loss.idxmin()]) for n, t in epoch_tests.items()}})
 first = next(iter(epoch_tests.values())).history
 epoch_suggestions = next(iter(epoch_tests.values())).suggest(0, 0)
 print("suggestions on the whole epoch-wise curve: " + ", ".join(f"{r} {lr:.2g}" for r, lr in epoch_suggestions.items()))
-glue("rt_epoch_valley", float(f"{epoch_suggestions['valley']:.2g}"), display=False)
-glue("rt_epochs", len(first), display=False)
-print(pd.DataFrame({"epoch": first.iteration, "lr": first.lr.map(lambda v: f"{v:.2g}"),
-                    "train loss": first.loss.map(lambda v: f"{v:.2f}"),
-                    "val loss": first.val_loss.map(lambda v: f"{v:.2f}"),
-                    "val acc %": (100 * first.val_accuracy).map(lambda v: f"{v:.1f}")}).to_string(index=False))
+glue("rt_epoch_valley", rt.round_sig(epoch_suggestions["valley"]))
+glue("rt_epochs", len(first))
+print(rt.epoch_table(first))
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.6))
-for name, test in epoch_tests.items():
-    h = test.history
-    ax.plot(h.lr, h.loss, color="C0", marker=".", label=f"{name}: training loss (epoch mean)", **STYLE[name])
-    ax.plot(h.lr, h.val_loss, color="C1", marker=".", label=f"{name}: validation loss", **STYLE[name])
-ax.set(xscale="log", xlabel="learning rate of the epoch", ylabel="loss", title="E004-2: one learning rate per epoch")
-ax.legend(fontsize=7)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The epoch-wise range test (E004-2): each epoch's mean training loss and the validation loss after it, against the epoch's learning rate; TensorFlow solid, PyTorch dashed.", "name": "fig-04-epoch-test"}}
+rt.plot_epoch_tests(epoch_tests, "E004-2: one learning rate per epoch")
 plt.show()
 
+
 # %% [markdown]
-# The epoch-wise curve answers a different question from the per-update test. Each epoch
+# The epoch-wise curve ({numref}`fig-04-epoch-test`) answers a different question from the
+# per-update test. Each epoch
 # starts from the weights the previous, smaller rates produced, so the loss at rate $\eta_e$
 # measures *all the training so far*, not what $\eta_e$ does; the curve falls simply because
 # training goes on, its longest descent is most of the run, and "valley" lands at
@@ -410,74 +331,42 @@ RAMPS = {f"exp, {num_it} updates": dict(start_lr=start_lr, end_lr=end_lr, num_it
          f"exp, {long_num_it} updates": dict(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it),
          f"linear, {long_num_it} updates": dict(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it,
                                                 mode="linear")}
-found = []  # one row per framework, draw, ramp and rule
+found = rt.suggestions_by_draw(lab, DRAWS, RAMPS)  # one row per framework, draw, ramp and rule
 
-
-def excess_text(median, spread):
-    """Return a median excess with its robust std; above 1 only "> +1" (such medians come from runs at the cliff)."""
-    return "> +1" if median > 1 else f"{0.0 if abs(median) < 0.005 else median:+.2f} ({spread:.2f})"
-
-
-for name, b in backends.items():
-    for draw in DRAWS:
-        for ramp, ramp_args in RAMPS.items():
-            test = b.lr_range_test(model(b, draw), digits.train, optimizer=optimizer, loss=LOSS,
-                                   batch_size=batch_size, seed=draw, **ramp_args)
-            found += [{"framework": name, "draw": draw, "ramp": ramp, "rule": rule, "lr": lr}
-                      for rule, lr in test.suggestions.items() if np.isfinite(lr)]
-found = pd.DataFrame(found)
 
 # %%
-trained = []
-for name, b in backends.items():
-    mine = found[found.framework == name]
-    grid = [{"lr": float(lr), "init_seed": draw} for draw in DRAWS for lr in reference_lrs]
-    h = b.fit_many(model(b), digits.train, digits.val, optimizer=optimizer, loss=LOSS, epochs=check_epochs,
-                   batch_size=batch_size, seed=seed,
-                   configs=grid + [{"lr": float(r.lr), "init_seed": int(r.draw)} for r in mine.itertuples()])
-    last = h.groupby("model").tail(1).set_index("model").sort_index().val_loss.fillna(np.inf).to_numpy()
-    last = np.minimum(last, FAILED_ABOVE)  # a run past the cliff counts as a loss of 1
-    best = dict(zip(DRAWS, last[:len(grid)].reshape(len(DRAWS), -1).min(axis=1)))
-    trained.append(mine.assign(excess=last[len(grid):] / mine.draw.map(best).to_numpy() - 1))
-trained = pd.concat(trained)
-summary = trained.groupby(["framework", "ramp", "rule"], sort=False).excess.agg(
-    median="median", spread=lambda e: median_abs_deviation(e, scale="normal")).reset_index()
-summary["excess"] = [excess_text(m, sd) for m, sd in zip(summary["median"], summary["spread"])]
+trained = rt.excess_over_grid(lab, found, reference_lrs, DRAWS, check_epochs, FAILED_ABOVE)
+summary = lr_evidence.excess_summary(trained, ["framework", "ramp", "rule"])
 print(f"excess val loss over the best grid rate: median (robust std) over {draws} draws; bound 0.25; "
       "'> +1': a median loss over twice the best")
 print(summary.pivot(index=["framework", "ramp"], columns="rule", values="excess")[
     ["steep", "valley", "minimum", "slide"]].to_string())
 
+
 # %%
-SCOPE = (f"digits ({len(digits.train[0])} train / {len(digits.val[0])} val rows), MLP {LAYERS}, {optimizer}, batch "
-         f"{batch_size}; {check_epochs} epochs at each suggestion against a 13-point grid 1e-3..10; {draws} draws")
-V = []
-for name in FW:
-    steep = summary[(summary.framework == name) & (summary.rule == "steep")].set_index("ramp")
-    word, condition, robust = lr_evidence.conditions(steep["median"].to_dict(), 0.25,
-                                                     noise=steep["spread"].to_dict(), bound=True)
-    pick = steep["median"].idxmin()
-    V.append(verdicts.Verdict(
-        part="C001-2b", framework=name, word=word, condition=condition, robust=robust, threshold=0.25,
-        effect=round(float(steep["median"][pick]), 2), noise=round(float(steep["spread"][pick]), 2), seeds=draws,
-        rule="median over draws of val loss at the steep suggestion / best grid rate's - 1 <= 0.25, beyond 2 "
-             "robust std (1.4826 MAD), per ramp",
-        evidence="excess of 'steep', median (robust std): " + "; ".join(
-            f"{r}: {excess_text(m, sd)}" for r, m, sd in zip(steep.index, steep["median"], steep["spread"])),
-        scope=SCOPE))
+SCOPE = (f"{lab.scope()}, {optimizer}, batch {batch_size}; {check_epochs} epochs at each suggestion against a "
+         f"13-point grid 1e-3..10; {draws} draws")
+RULE = ("median over draws of val loss at the steep suggestion / best grid rate's - 1 <= 0.25, beyond 2 robust std "
+        "(1.4826 MAD), per ramp")
+steep = summary[summary.rule == "steep"]
+V = [lr_evidence.bound_verdict("C001-2b", name, steep[steep.framework == name], 0.25, condition="ramp",
+                               label="excess of 'steep', median (robust std)", rule=RULE, scope=SCOPE, seeds=draws)
+     for name in FW]
 for v in V:
     verdicts.record(v)
 print(lr_evidence.verdict_table(V, digits=2).to_string(index=False))
-print(f"time: {time.perf_counter() - started:.1f} s")
+print(f"time: {lab.elapsed():.1f} s")
+
 # %%
 for key, ramp in (("short", f"exp, {num_it} updates"), ("long", f"exp, {long_num_it} updates")):
-    row = summary[(summary.framework == FW[0]) & (summary.rule == "steep") & (summary.ramp == ramp)].iloc[0]
-    glue(f"rt_v_{key}", round(float(row["median"]), 2) + 0.0, display=False)
-    glue(f"rt_v_{key}_sd", round(float(row["spread"]), 2), display=False)
+    row = steep[(steep.framework == FW[0]) & (steep.ramp == ramp)].iloc[0]
+    glue(f"rt_v_{key}", round(float(row["median"]), 2) + 0.0)
+    glue(f"rt_v_{key}_sd", round(float(row["spread"]), 2))
 for name in FW:
-    steep = found[(found.framework == name) & (found.rule == "steep")]
+    mine = found[(found.framework == name) & (found.rule == "steep")]
     print(f"{name:>5}: 'steep' suggestions, draw by draw: " + "; ".join(
-        f"{ramp}: " + ", ".join(f"{lr:.2g}" for lr in part.lr) for ramp, part in steep.groupby("ramp", sort=False)))
+        f"{ramp}: " + ", ".join(f"{lr:.2g}" for lr in part.lr) for ramp, part in mine.groupby("ramp", sort=False)))
+
 
 # %% [markdown]
 # The verdict in both frameworks: **C001-2b holds only when the ramp is the 300-update

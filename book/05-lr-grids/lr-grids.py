@@ -49,15 +49,11 @@ repeats: int = 10  # fresh initial weights on which the two winners are compared
 
 # %% tags=["hide-input"]
 # %matplotlib inline
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
 import lrlab
-from lrlab import data, lr_evidence, plots, schedules, search, verdicts
+from lrlab import digits_mlp, lr_evidence, lr_grids, plots, search, verdicts
 from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
@@ -68,25 +64,8 @@ P = lrlab.validate(
     decay_rates=lrlab.FloatList(0, 1, low_open=True), decay_steps=lrlab.IntList(1), repeats=lrlab.Int(2, 100))
 FW, CV_LRS, DECAY_LRS, DECAY_RATES, DECAY_STEPS = (P.frameworks, P.cv_lrs, P.decay_lrs, P.decay_rates,
                                                    P.decay_steps)
-started = time.perf_counter()
-backends = lrlab.load_backends(FW)
-lrlab.seed_everything(seed)
-
-digits = data.digits(seed=seed)
-LAYERS = (64, hidden, 10)
-LOSS = "categorical_crossentropy"
-print(f"digits: {len(digits.train[0])} train, {len(digits.val[0])} val, {len(digits.test[0])} test rows; "
-      f"MLP {LAYERS}; SGD, batch {batch_size}, {epochs} epochs")
-
-
-def model(backend):
-    """Return the chapter's MLP with the initial weights every run starts from (the same in both frameworks)."""
-    return backend.mlp(LAYERS, "relu", "softmax", seed=seed)
-
-
-def final_rows(history):
-    """Return each model's last history row (its final epoch, or the epoch it diverged), indexed by model."""
-    return history.groupby("model").tail(1).set_index("model")
+lab = digits_mlp.setup(FW, seed=seed, hidden=hidden, optimizer="sgd", batch_size=batch_size)
+print(f"{lab.describe()}; SGD, batch {batch_size}, {epochs} epochs")
 
 
 # %% [markdown]
@@ -95,7 +74,8 @@ def final_rows(history):
 # *The seed wrote / we run.* The seed's loop built its optimizer with the old `lr=` keyword;
 # Keras 3 accepts only `learning_rate=`, and the input size now goes into a `keras.Input` layer
 # instead of a layer's `input_shape=` argument. PyTorch's `SGD(params, lr=...)` keeps its name.
-# lrlab's `optimizer("sgd", lr)` builds either.
+# lrlab's `optimizer("sgd", lr)` builds either. The set-up is the previous chapter's,
+# {py:func}`lrlab.digits_mlp.setup`; the grids are read by {py:mod}`lrlab.lr_grids`.
 #
 # Every rate starts from the same initial weights and sees the same batches, in both
 # frameworks, so the only difference between two runs is the rate. All the runs of a grid are
@@ -109,25 +89,19 @@ fine_lrs = np.logspace(-5, 1, 6 * per_decade + 1)
 seed_lrs = np.logspace(-5, -1, 5)
 on_grid = [int(np.argmin(np.abs(np.log10(fine_lrs) - np.log10(lr)))) for lr in seed_lrs]
 grids, finals, holdout_cv = {}, {}, {}
-for name, b in backends.items():  # the fine grid, and the rates cross-validated below, in one call
-    history = b.fit_many(model(b), digits.train, digits.val, optimizer="sgd", loss=LOSS, epochs=epochs,
-                         batch_size=batch_size, configs=[{"lr": float(lr)} for lr in [*fine_lrs, *CV_LRS]],
-                         seed=seed)
+for name, b in lab.backends.items():  # the fine grid, and the rates cross-validated below, in one call
+    history = lab.fit_many(b, [{"lr": float(lr)} for lr in [*fine_lrs, *CV_LRS]], epochs)
     grids[name] = history[history.model < len(fine_lrs)]
-    finals[name] = final_rows(grids[name])
-    holdout_cv[name] = final_rows(history).iloc[len(fine_lrs):]
-table = pd.DataFrame({"lr": [f"{lr:g}" for lr in seed_lrs]})
-for name, f in finals.items():
-    part = f.iloc[on_grid]
-    table[f"{name} val loss"] = part.val_loss.map(lambda v: f"{v:.3f}").to_numpy()
-    table[f"{name} val acc %"] = (100 * part.val_accuracy).map(lambda v: f"{v:.1f}").to_numpy()
-print(table.to_string(index=False))
-for name, f in finals.items():
-    part = f.iloc[on_grid]
-    best = part.loc[part.val_loss.idxmin()]
-    print(f"{name:>5}: best of the seed's grid: lr {best.lr:g} (val loss {best.val_loss:.3f}, "
-          f"accuracy {100 * best.val_accuracy:.1f} %)")
+    finals[name] = digits_mlp.final_rows(grids[name])
+    holdout_cv[name] = digits_mlp.final_rows(history).iloc[len(fine_lrs):]
+
+# %% [markdown]
+# The seed's five rates, read off the fine grid:
+
+# %%
+print(lr_grids.grid_text({name: f.iloc[on_grid] for name, f in finals.items()}))
 seed_best_lr = float(seed_lrs[int(np.argmin(next(iter(finals.values())).iloc[on_grid].val_loss.to_numpy()))])
+
 
 # %% [markdown]
 # The seed's grid picks $10^{-1}$, its largest point — and a best point on the edge of a grid
@@ -140,13 +114,10 @@ seed_best_lr = float(seed_lrs[int(np.argmin(next(iter(finals.values())).iloc[on_
 # and evaluate on the test set, which no choice in this chapter has looked at.
 
 # %%
-for name, b in backends.items():
-    m = model(b)
-    b.fit(m, digits.train, digits.val, optimizer=b.optimizer("sgd", seed_best_lr), loss=LOSS, epochs=epochs,
-          batch_size=batch_size, seed=seed)
-    result = b.evaluate(m, digits.test, loss=LOSS)
-    print(f"{name:>5}: lr {seed_best_lr:g} retrained: test loss {result['loss']:.3f}, "
-          f"test accuracy {100 * result['accuracy']:.1f} %")
+for name, b in lab.backends.items():
+    m = lab.fit(b, seed_best_lr, epochs, val=lab.digits.val)
+    print(f"{name:>5}: lr {seed_best_lr:g} retrained: {lab.test_text(b, m)}")
+
 
 # %% [markdown]
 # ## The whole U (finer grid)
@@ -156,51 +127,29 @@ for name, b in backends.items():
 # (C000-1's "slow"); on the right it is too large to train at all. We mark a run as *failed*
 # when it diverges (a NaN or infinite loss) or ends no better than guessing: a validation loss
 # at or above $\ln 10 \approx 2.30$, what a network scores that gives every digit the same
-# probability. The shaded region is where runs fail above the best rate.
-
-# %% tags=["hide-input"]
-start_loss = {name: b.evaluate(model(b), digits.val, loss=LOSS)["loss"] for name, b in backends.items()}
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-summary = []
-for name, f in finals.items():
-    style = dict(ls="-" if name == "tf" else "--", marker="o" if name == "tf" else "x", ms=4)
-    axes[0].plot(f.lr, f.val_loss, label=f"{name}: val loss after {epochs} epochs", **style)
-    axes[1].plot(f.lr, 100 * f.val_accuracy, label=f"{name}: val accuracy", **style)
-    failed = (f.status == "diverged") | (f.val_loss >= np.log(10))
-    best = f.loc[f.val_loss.idxmin()]
-    too_large = f[(f.lr > best.lr) & failed]
-    first_fail = float(too_large.lr.min()) if len(too_large) else np.nan
-    if name == FW[0]:
-        fail_from = first_fail
-    summary.append({"framework": name, "best lr": f"{best.lr:.2g}", "best val loss": f"{best.val_loss:.3f}",
-                    "within 25 % of best": f"{f.lr[f.val_loss <= 1.25 * best.val_loss].min():.2g} to "
-                                           f"{f.lr[f.val_loss <= 1.25 * best.val_loss].max():.2g}",
-                    "fails from": f"{first_fail:.2g}", "diverged (NaN/inf)": int((f.status == "diverged").sum()),
-                    "largest epoch-0 loss": f"{grids[name][grids[name].epoch == 0].loss.max():.3g}"})
-for ax in axes:
-    ax.axvspan(fail_from, fine_lrs[-1] * 1.5, color="red", alpha=0.08, label="fails (diverging region)")
-    for lr in seed_lrs:
-        ax.axvline(lr, color="grey", lw=0.6, ls=":")
-    ax.set(xscale="log", xlabel="learning rate (dotted: the seed's five)")
-axes[0].axhline(start_loss[FW[0]], color="k", lw=0.8, label="untrained network")
-axes[0].set(ylabel="validation loss", title="the U: too slow on the left, failing on the right")
-axes[1].set(ylabel="validation accuracy (%)", title="the same runs, accuracy")
-axes[0].legend(fontsize=7)
-axes[1].legend(fontsize=7)
-plt.show()
-print(pd.DataFrame(summary).to_string(index=False))
-fine_best = {name: f.loc[f.val_loss.idxmin()] for name, f in finals.items()}
+# probability. {numref}`fig-05-u` shades the region where runs fail above the best rate.
 
 # %%
-f0, best0 = finals[FW[0]], fine_best[FW[0]]
-band = f0.lr[f0.val_loss <= 1.25 * best0.val_loss]
-glue("c5_band_lo", float(f"{band.min():.2g}"), display=False)
-glue("c5_band_hi", float(f"{band.max():.2g}"), display=False)
-glue("c5_fail_from", float(f"{fail_from:.2g}"), display=False)
-steps_to_cliff = int(np.searchsorted(fine_lrs, fail_from) - np.searchsorted(fine_lrs, best0.lr))
-glue("c5_steps_to_cliff", steps_to_cliff, display=False)
-print(f"{FW[0]}: the best constant rate {best0.lr:.2g} is {steps_to_cliff} grid steps below the first failing rate "
-      f"{fail_from:.2g}")
+start_loss = {name: lab.evaluate(b)["loss"] for name, b in lab.backends.items()}
+print(lr_grids.u_summary(finals, grids).to_string(index=False))
+fine_best = {name: f.loc[f.val_loss.idxmin()] for name, f in finals.items()}
+fail_from = lr_grids.first_failure(finals[FW[0]])
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Validation loss (left) and accuracy (right) after `epochs` epochs of SGD at each constant rate of the fine grid, TensorFlow solid with circles, PyTorch dashed with crosses; dotted lines mark the seed's five rates, the shading the failing rates above the best one, the black line the untrained network's loss.", "name": "fig-05-u"}}
+lr_grids.plot_u(finals, fail_from, seed_lrs, start_loss[FW[0]], epochs)
+plt.show()
+
+
+# %%
+band = lr_grids.near_best(finals[FW[0]])
+glue("c5_band_lo", float(f"{band.min():.2g}"))
+glue("c5_band_hi", float(f"{band.max():.2g}"))
+glue("c5_fail_from", float(f"{fail_from:.2g}"))
+steps_to_cliff = int(np.searchsorted(fine_lrs, fail_from) - np.searchsorted(fine_lrs, fine_best[FW[0]].lr))
+glue("c5_steps_to_cliff", steps_to_cliff)
+print(f"{FW[0]}: the best constant rate {fine_best[FW[0]].lr:.2g} is {steps_to_cliff} grid steps below the first "
+      f"failing rate {fail_from:.2g}")
+
 
 # %% [markdown]
 # The bottom of the U is wide and flat — from {glue:text}`c5_band_lo` to
@@ -211,17 +160,13 @@ print(f"{FW[0]}: the best constant rate {best0.lr:.2g} is {steps_to_cliff} grid 
 # validation image.
 
 # %%
-for name, b in backends.items():
+for name, b in lab.backends.items():
     counts = []
     for lr in (0.56, 1.0, 1.78, 3.16, 10.0):
-        m = model(b)
-        b.fit(m, digits.train, optimizer=b.optimizer("sgd", lr), loss=LOSS, epochs=epochs, batch_size=batch_size,
-              seed=seed)
-        kernel, bias = b.weights(m)[0]
-        alive = int((np.maximum(digits.val[0] @ kernel + bias, 0) > 0).any(axis=0).sum())
-        spread = float(b.predict(m, digits.val[0]).std(axis=0).max())
+        alive, spread = lr_grids.hidden_activity(b, lab.fit(b, lr, epochs), lab.digits.val[0])
         counts.append(f"lr {lr:g}: {alive}/{hidden} units alive, outputs vary by {spread:.2f}")
     print(f"{name:>5}: " + "; ".join(counts))
+
 
 # %% [markdown]
 # Past the cliff, the first large updates push every hidden unit's input below zero for every
@@ -242,80 +187,44 @@ for name, b in backends.items():
 # much a single split could mislead.
 
 # %%
-x_pool = np.concatenate([digits.train[0], digits.val[0]])
-y_pool = np.concatenate([digits.train[1], digits.val[1]])
-splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-cv_rows = []
-for fold, (fit_idx, held_idx) in enumerate(splitter.split(x_pool, y_pool.argmax(axis=1))):
-    for name, b in backends.items():
-        h = b.fit_many(model(b), (x_pool[fit_idx], y_pool[fit_idx]), (x_pool[held_idx], y_pool[held_idx]),
-                       optimizer="sgd", loss=LOSS, epochs=epochs, batch_size=batch_size,
-                       configs=[{"lr": lr} for lr in CV_LRS], seed=seed)
-        for lr, row in zip(CV_LRS, final_rows(h).itertuples()):
-            cv_rows.append({"framework": name, "fold": fold, "lr": lr, "val_loss": row.val_loss,
-                            "val_accuracy": row.val_accuracy})
-cv = pd.DataFrame(cv_rows)
-cv_summary = cv.groupby(["framework", "lr"]).agg(mean_loss=("val_loss", "mean"), std_loss=("val_loss", "std"),
-                                                 min_loss=("val_loss", "min"), max_loss=("val_loss", "max"),
-                                                 mean_acc=("val_accuracy", "mean")).reset_index()
-print(cv_summary.assign(**{c: cv_summary[c].map(lambda v: f"{v:.3f}") for c in
-                           ("mean_loss", "std_loss", "min_loss", "max_loss")},
-                        mean_acc=(100 * cv_summary.mean_acc).map(lambda v: f"{v:.1f}")).to_string(index=False))
-per_fold_best = cv.loc[cv.groupby(["framework", "fold"]).val_loss.idxmin()].groupby("framework").lr.apply(list)
-cv_choice = {}
-for name in FW:
-    part = cv_summary[cv_summary.framework == name]
-    cv_choice[name] = float(part.loc[part.mean_loss.idxmin(), "lr"])
-    single = float(holdout_cv[name].loc[holdout_cv[name].val_loss.idxmin()].lr)
-    print(f"{name:>5}: cross-validation chooses lr {cv_choice[name]:g}; the single train/val split chooses "
-          f"{single:g} among the same rates; best rate fold by fold: "
-          + ", ".join(f"{v:g}" for v in per_fold_best[name]))
+cv = lr_grids.cross_validate(lab, CV_LRS, epochs, folds)  # one row per fold, framework and rate
+cv_summary = lr_grids.cv_summary(cv)
+print(lr_grids.cv_text(cv_summary))
+cv_choice = {name: lr_grids.best_lr(cv_summary[cv_summary.framework == name], "mean_loss") for name in FW}
+single = {name: lr_grids.best_lr(holdout_cv[name]) for name in FW}
+print(lr_grids.choice_lines(cv, cv_choice, single))
+
 
 # %%
 for name in FW:
-    part = cv_summary[cv_summary.framework == name].set_index("lr")
-    single = float(holdout_cv[name].loc[holdout_cv[name].val_loss.idxmin()].lr)
-    chosen = part.loc[[cv_choice[name], single]]
-    glue(f"c5_cv_{name}", cv_choice[name], display=False)
-    glue(f"c5_single_{name}", single, display=False)
-    glue(f"c5_cv_gap_{name}", float(abs(chosen.mean_loss.iloc[0] - chosen.mean_loss.iloc[1])), display=False)
-    glue(f"c5_cv_std_{name}", float(chosen.std_loss.max()), display=False)
-glue("c5_seed_best", seed_best_lr, display=False)
+    chosen = cv_summary[cv_summary.framework == name].set_index("lr").loc[[cv_choice[name], single[name]]]
+    glue(f"c5_cv_{name}", cv_choice[name])
+    glue(f"c5_single_{name}", single[name])
+    glue(f"c5_cv_gap_{name}", float(abs(chosen.mean_loss.iloc[0] - chosen.mean_loss.iloc[1])))
+    glue(f"c5_cv_std_{name}", float(chosen.std_loss.max()))
+glue("c5_seed_best", seed_best_lr)
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.6))
-for name in FW:
-    part = cv[cv.framework == name]
-    for fold, fp in part.groupby("fold"):
-        ax.plot(fp.lr, fp.val_loss, color=f"C{fold}", alpha=0.6, ls="-" if name == "tf" else "--",
-                label=f"fold {fold}" if name == FW[0] else None)
-    s = cv_summary[cv_summary.framework == name]
-    ax.errorbar(s.lr, s.mean_loss, yerr=s.std_loss, color="k", capsize=3, ls="-" if name == "tf" else "--",
-                label=f"{name}: mean ± std over folds")
-ax.set(xscale="log", xlabel="learning rate", ylabel=f"held-out loss after {epochs} epochs",
-       title=f"E002-6: {folds}-fold cross-validation of {len(CV_LRS)} rates")
-ax.legend(fontsize=7, ncol=2)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Held-out loss after `epochs` epochs for each rate of the cross-validated grid: one faint line per fold (TensorFlow solid, PyTorch dashed) and each framework's mean over the `folds` folds with its standard deviation.", "name": "fig-05-folds"}}
+lr_grids.plot_folds(cv, cv_summary, ylabel=f"held-out loss after {epochs} epochs",
+                    title=f"E002-6: {folds}-fold cross-validation of {len(CV_LRS)} rates")
 plt.show()
+
 
 # %% [markdown]
 # The retrained choice is evaluated once on the untouched test set: trained on all pooled rows
 # (training and validation), with the same initial weights.
 
 # %%
-for name, b in backends.items():
-    m = model(b)
-    b.fit(m, (x_pool, y_pool), optimizer=b.optimizer("sgd", cv_choice[name]), loss=LOSS, epochs=epochs,
-          batch_size=batch_size, seed=seed)
-    result = b.evaluate(m, digits.test, loss=LOSS)
-    print(f"{name:>5}: lr {cv_choice[name]:g} trained on train + val: test loss {result['loss']:.3f}, "
-          f"test accuracy {100 * result['accuracy']:.1f} %")
-lrlab.record("e002_6_cv", {name: {"choice": cv_choice[name],
-                                  "mean_loss": {f"{lr:g}": round(float(v), 4) for lr, v in
-                                                cv_summary[cv_summary.framework == name][["lr", "mean_loss"]]
-                                                .itertuples(index=False)}} for name in FW})
+for name, b in lab.backends.items():
+    m = lab.fit(b, cv_choice[name], epochs, train=lab.pooled())
+    print(f"{name:>5}: lr {cv_choice[name]:g} trained on train + val: {lab.test_text(b, m)}")
+lrlab.record("e002_6_cv", lr_grids.cv_record(cv_summary, cv_choice))
+
 
 # %% [markdown]
-# Cross-validation and the single split disagree — {glue:text}`c5_cv_tf` against
+# Cross-validation and the single split disagree ({numref}`fig-05-folds`) —
+# {glue:text}`c5_cv_tf` against
 # {glue:text}`c5_single_tf` (in TensorFlow; PyTorch: {glue:text}`c5_cv_torch` against
 # {glue:text}`c5_single_torch`) — and the numbers say why: the two rates' mean held-out losses
 # differ by {glue:text}`c5_cv_gap_tf:.3f`, while their losses move from fold to fold with a
@@ -342,55 +251,27 @@ lrlab.record("e002_6_cv", {name: {"choice": cv_choice[name],
 
 # %%
 DECAY_SPACE = {"initial_lr": DECAY_LRS, "decay_rate": DECAY_RATES, "decay_steps": DECAY_STEPS}
-
-
-def decay_objective(backend):
-    """Return an objective that trains a batch of exponential-decay schedules at once and returns val losses."""
-    def objective(points):
-        configs = [{"lr": schedules.make("exponential", initial_lr=p["initial_lr"], decay_steps=p["decay_steps"],
-                                         decay_rate=p["decay_rate"])} for p in points]
-        h = backend.fit_many(model(backend), digits.train, digits.val, optimizer="sgd", loss=LOSS, epochs=epochs,
-                             batch_size=batch_size, configs=configs, seed=seed)
-        return [{"value": r.val_loss if r.status == "ok" else float("nan"), "val_accuracy": r.val_accuracy}
-                for r in final_rows(h).itertuples()]
-    return objective
-
-
 size = len(DECAY_LRS) * len(DECAY_RATES) * len(DECAY_STEPS)
-decay = {name: search.run_batched(decay_objective(b), DECAY_SPACE, strategy="grid", batch=size, seed=seed,
-                                  storage=None) for name, b in backends.items()}
+decay = {name: search.run_batched(lr_grids.decay_objective(lab, b, epochs), DECAY_SPACE, strategy="grid", batch=size,
+                                  seed=seed, storage=None) for name, b in lab.backends.items()}
 for name, result in decay.items():
-    best = result.best_params
-    print(f"{name:>5}: {result.n_trials} schedules; best: initial lr {best['initial_lr']:g}, rate "
-          f"{best['decay_rate']:g}, steps {best['decay_steps']} (val loss {result.best_value:.3f}); best constant "
-          f"rate {fine_best[name].lr:.2g}: {fine_best[name].val_loss:.3f}; failed: "
-          f"{int((result.trials.state == 'FAIL').sum())}")
-bp, last_update = decay[FW[0]].best_params, epochs * -(-len(digits.train[0]) // batch_size) - 1
-glue("c5_grid_lr0", bp["initial_lr"], display=False)
-glue("c5_grid_end", float(f"{bp['initial_lr'] * bp['decay_rate'] ** (last_update / bp['decay_steps']):.2g}"),
-     display=False)
-glue("c5_grid_loss", float(decay[FW[0]].best_value), display=False)
-glue("c5_const_loss", float(fine_best[FW[0]].val_loss), display=False)
+    print(lr_grids.decay_line(name, result, fine_best[name]))
+bp, last_update = decay[FW[0]].best_params, epochs * lab.updates_per_epoch - 1
+glue("c5_grid_lr0", bp["initial_lr"])
+glue("c5_grid_end", float(f"{bp['initial_lr'] * bp['decay_rate'] ** (last_update / bp['decay_steps']):.2g}"))
+glue("c5_grid_loss", float(decay[FW[0]].best_value))
+glue("c5_const_loss", float(fine_best[FW[0]].val_loss))
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, len(DECAY_STEPS), figsize=(3.8 * len(DECAY_STEPS), 3.3), squeeze=False)
-trials = next(iter(decay.values())).trials
-vmax = float(start_loss[FW[0]])
-for ax, steps in zip(axes[0], DECAY_STEPS):
-    part = trials[trials.decay_steps == steps].pivot(index="decay_rate", columns="initial_lr", values="value")
-    image = ax.imshow(part.to_numpy(), origin="lower", cmap="viridis_r", vmin=0, vmax=vmax, aspect="auto")
-    ax.set(xticks=range(len(part.columns)), xticklabels=[f"{v:g}" for v in part.columns],
-           yticks=range(len(part.index)), yticklabels=[f"{v:g}" for v in part.index], xlabel="initial lr",
-           title=f"steps {steps} = {steps / -(-len(digits.train[0]) // batch_size):.1f} epochs")
-    for (i, j), v in np.ndenumerate(part.to_numpy()):
-        ax.text(j, i, "fail" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=8,
-                color="w" if np.isnan(v) or v > vmax / 2 else "k")
-axes[0][0].set_ylabel("decay rate")
-fig.colorbar(image, ax=axes[0].tolist(), label=f"val loss ({FW[0]})", shrink=0.9)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss of every exponential decay of the grid (the first framework's runs): one row per number of decay steps and decay rate, one column per initial rate, colour on a log scale capped at the untrained network's loss; red frames the best schedule for each initial rate.", "name": "fig-05-decay-grid"}}
+lr_grids.plot_decay(lr_grids.decay_table(decay[FW[0]].trials, lab.updates_per_epoch), start_loss[FW[0]],
+                    label=f"val loss ({FW[0]})")
 plt.show()
 
+
 # %% [markdown]
-# Three things show in the heat maps. An initial rate of 3 is past the cliff: the first
+# Three things show in the heat map, {numref}`fig-05-decay-grid`. An initial rate of 3 is past
+# the cliff: the first
 # updates kill the network, and only the fastest decays (a tenth every epoch, or half every
 # epoch) rescue part of it. A decay that is too fast starves training: schedules whose rate has
 # fallen to about $10^{-3}$ or below long before the end (rate $0.1$ every 34 or 102 updates,
@@ -420,54 +301,39 @@ plt.show()
 # %%
 fresh = list(range(seed + 1, seed + 1 + repeats))
 duel = {}
-for name, b in backends.items():
-    bp = decay[name].best_params
-    winner = schedules.make("exponential", initial_lr=bp["initial_lr"], decay_steps=bp["decay_steps"],
-                            decay_rate=bp["decay_rate"])
+for name, b in lab.backends.items():
+    winner = lr_grids.decay_schedule(decay[name].best_params)
     configs = [{"lr": winner, "init_seed": s} for s in fresh] + \
               [{"lr": float(fine_best[name].lr), "init_seed": s} for s in fresh]
-    h = b.fit_many(model(b), digits.train, digits.val, optimizer="sgd", loss=LOSS, epochs=epochs,
-                   batch_size=batch_size, configs=configs, seed=seed)
-    losses = final_rows(h).sort_index().val_loss.to_numpy()
-    duel[name] = pd.DataFrame({"draw": fresh, "schedule": losses[:repeats], "constant": losses[repeats:]})
-    duel[name]["difference"] = duel[name].constant - duel[name].schedule
-    d = duel[name]
-    print(f"{name:>5}: schedule {d.schedule.mean():.3f} ± {d.schedule.std():.3f}, constant rate "
-          f"{fine_best[name].lr:.2g}: {d.constant.mean():.3f} ± {d.constant.std():.3f}; difference per draw "
-          f"{d.difference.mean():+.3f} ± {d.difference.std():.3f} (constant better on "
-          f"{int((d.difference < 0).sum())} of {repeats} draws)")
+    losses = lab.finals(b, configs, epochs).sort_index().val_loss.to_numpy()
+    duel[name] = lr_evidence.paired_difference(losses[:repeats], losses[repeats:], fresh)
+    print(f"{name:>5}: " + lr_evidence.paired_text(duel[name], f"constant rate {fine_best[name].lr:.2g}"))
+
 
 # %%
-V = []
-for name in FW:
-    d, bp = duel[name], decay[name].best_params
-    effect, noise = round(float(d.difference.mean()), 3), round(float(d.difference.std()), 3)
-    V.append(verdicts.Verdict(
-        part="C001-2a", framework=name, word=verdicts.decide(effect, noise, 0.01), effect=effect, noise=noise,
-        threshold=0.01, robust=verdicts.survives(effect, noise, 0.01), seeds=repeats,
-        rule="mean over fresh draws of val loss(best constant lr) - val loss(best grid schedule) >= 0.01, beyond 2 std",
-        evidence=(f"grid of {len(decay[name].trials)} schedules picks lr0 {bp['initial_lr']:g}, rate "
-                  f"{bp['decay_rate']:g}, steps {bp['decay_steps']}; best of {len(fine_lrs)} constant rates "
-                  f"{fine_best[name].lr:.2g}; on {repeats} fresh draws the schedule ends at {d.schedule.mean():.3f}, "
-                  f"the constant rate at {d.constant.mean():.3f}; difference {effect:+.3f} ± {noise:.3f}"),
-        scope=(f"digits ({len(digits.train[0])} train / {len(digits.val[0])} val rows), MLP {LAYERS}, SGD, batch "
-               f"{batch_size}, {epochs} epochs; winners picked on seed {seed}, compared on seeds "
-               f"{fresh[0]}-{fresh[-1]}")))
+RULE = "mean over fresh draws of val loss(best constant lr) - val loss(best grid schedule) >= 0.01, beyond 2 std"
+SCOPE = (f"{lab.scope()}, SGD, batch {batch_size}, {epochs} epochs; winners picked on seed {seed}, compared on "
+         f"seeds {fresh[0]}-{fresh[-1]}")
+V = [lr_evidence.difference_verdict("C001-2a", name, duel[name], 0.01, rule=RULE, scope=SCOPE,
+                                    chosen=lr_grids.winners_text(decay[name], fine_best[name], len(fine_lrs)))
+     for name in FW]
 for v in V:
     verdicts.record(v)
 print(lr_evidence.verdict_table(V).to_string(index=False))
+
 # %%
 lrlab.record("e000_5", {name: {"seed_grid_best": seed_best_lr, "fine_best": float(f"{fine_best[name].lr:.2g}")}
                         for name in FW})
 d = duel[FW[0]]
-glue("c5_diff", float(d.difference.mean()), display=False)
-glue("c5_diff_std", float(d.difference.std()), display=False)
-glue("c5_std_ratio", float(d.constant.std() / d.schedule.std()), display=False)
-glue("c5_const_worse", int((d.difference > 0).sum()), display=False)
+glue("c5_diff", float(d.difference.mean()))
+glue("c5_diff_std", float(d.difference.std()))
+glue("c5_std_ratio", float(d.constant.std() / d.schedule.std()))
+glue("c5_const_worse", int((d.difference > 0).sum()))
 values = decay[FW[0]].trials.value
-glue("c5_poor", int((values.isna() | (values > 2 * decay[FW[0]].best_value)).sum()), display=False)
-glue("c5_grid_size", len(values), display=False)
-print(f"time: {time.perf_counter() - started:.1f} s")
+glue("c5_poor", int((values.isna() | (values > 2 * decay[FW[0]].best_value)).sum()))
+glue("c5_grid_size", len(values))
+print(f"time: {lab.elapsed():.1f} s")
+
 
 # %% [markdown]
 # Over fresh initialisations the decayed schedule ends lower on average, by
