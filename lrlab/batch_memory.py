@@ -16,13 +16,19 @@ counts bytes deterministically, from the tensors the framework itself keeps:
 Both count the step of the book's MLP on the categorical cross-entropy from the
 logits, as ``fit`` trains it. The rest of a step's memory is the parameters,
 their gradients and the optimizer's slots: fixed, whatever the batch.
+:func:`step_table` puts the two together per framework and batch size,
+:func:`bytes_per_example` reads the growth per example, and :func:`judge_memory`
+gives C000-3b's verdict (largest batch over smallest).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["parameter_bytes", "saved_bytes"]
+from lrlab import part_verdicts
+
+__all__ = ["bytes_per_example", "judge_memory", "parameter_bytes", "saved_bytes", "step_table"]
 
 
 def parameter_bytes(sizes, itemsize: int = 8) -> int:
@@ -91,3 +97,47 @@ def saved_bytes(framework: str, sizes, batch: int) -> int:
         return _tf_saved(sizes, batch)
     from lrlab.params import ParameterError
     raise ParameterError(f"framework = {framework!r} is not allowed; expected 'tf' or 'torch'")
+
+
+def step_table(frameworks, sizes, batches) -> pd.DataFrame:
+    """Return the bytes one plain-SGD step of the MLP ``sizes`` holds, per framework and batch size (float64).
+
+    Columns: ``framework``, ``batch``, ``kept for backward`` (:func:`saved_bytes`),
+    ``parameters + gradients`` (twice :func:`parameter_bytes`: plain SGD keeps
+    no other state), ``step total`` (their sum) and ``x smallest batch`` (the
+    step total over that of the framework's first batch size in ``batches``).
+    """
+    fixed = 2 * parameter_bytes(sizes)
+    memory = pd.DataFrame([{"framework": name, "batch": b, "kept for backward": saved_bytes(name, sizes, b)}
+                           for name in frameworks for b in batches])
+    memory["parameters + gradients"] = fixed
+    memory["step total"] = memory["kept for backward"] + fixed
+    memory["x smallest batch"] = memory["step total"] / memory.groupby("framework")["step total"].transform("first")
+    return memory
+
+
+def bytes_per_example(memory: pd.DataFrame) -> dict:
+    """Return ``{framework: bytes kept per example}``: the least-squares slope of kept bytes over batch size.
+
+    >>> table = pd.DataFrame({"framework": "torch", "batch": [4, 16], "kept for backward": [3712, 14848]})
+    >>> {name: round(slope) for name, slope in bytes_per_example(table).items()}
+    {'torch': 928}
+    """
+    return {name: float(np.polyfit(part.batch, part["kept for backward"], 1)[0])
+            for name, part in memory.groupby("framework")}
+
+
+def judge_memory(framework: str, memory: pd.DataFrame, threshold: float, *, rule: str, scope: str):
+    """Return (and record) C000-3b's verdict: a step's bytes at the largest batch over those at the smallest.
+
+    ``memory`` is :func:`step_table`'s; the effect is an exact count (no seed
+    noise), held when it is at least ``threshold``.
+    """
+    mine = memory[memory.framework == framework]
+    ratio = float(mine["x smallest batch"].iloc[-1])
+    slope = bytes_per_example(mine)[framework]
+    return part_verdicts.judge(
+        "C000-3b", framework, {"": (ratio, None)}, threshold, rule=rule, seeds=None, scope=scope,
+        evidence=f"{framework}: one SGD step holds {int(mine['step total'].iloc[0])} bytes at batch "
+                 f"{mine.batch.iloc[0]} and {int(mine['step total'].iloc[-1])} at batch {mine.batch.iloc[-1]} "
+                 f"(x{ratio:.1f}); {slope:.0f} bytes kept per example, counted from the tensors the framework keeps")

@@ -96,13 +96,14 @@ verdict_seeds: int = 5  # seeds of the scaling and generalisation-gap runs behin
 
 # %% tags=["hide-input"]
 import time
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 import lrlab
-from lrlab import batch_memory, many, part_verdicts, plots, report, schedules, sensitivity
+from lrlab import batch_memory, batch_scaling, many, part_verdicts, plots, report, sensitivity
 from lrlab.data import digits
 from lrlab.report import glue
 
@@ -114,6 +115,8 @@ P = lrlab.validate(
     base_batch=lrlab.Int(1, 10_000), scale_factors=lrlab.IntList(2, 10_000, sort=True),
     warmup_epochs=lrlab.Int(1, "epochs"), target_loss=lrlab.Float(0, low_open=True), max_epochs=lrlab.Int(1, 10_000),
     verdict_seeds=lrlab.Int(2, 20))
+
+# %% tags=["hide-input"]
 FW, BATCHES, FACTORS = P.frameworks, P.batch_sizes, P.scale_factors
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
@@ -127,16 +130,10 @@ VSEEDS = list(range(seed, seed + verdict_seeds))
 FAILED_ABOVE = 1.0  # a final val loss above this marks a run near breakdown (chance: ln 10 = 2.3)
 SCOPE = (f"digits (1077 training rows), 64-32-10 ReLU MLP, plain SGD, float64, {epochs} epochs "
          f"(gap: up to {max_epochs} epochs for the largest batch)")
+run = {name: batch_scaling.sgd_runner(backend, data, epochs) for name, backend in backends.items()}
 print(f"frameworks: {', '.join(FW)}; {N} training rows; batch sizes {BATCHES} (updates per epoch: "
-      f"{[-(-N // b) for b in BATCHES]}); {len(LRS)} learning rates from {LRS[0]:g} to {LRS[-1]:g}")
-
-
-def train(backend, batch, configs, s, n_epochs=None):
-    """One fit_many call: the MLP of seed s, SGD, every configuration at this batch size."""
-    return backend.fit_many(backend.mlp((64, 32, 10), "relu", "softmax", seed=s), data.train, data.val,
-                            optimizer="sgd", loss="categorical_crossentropy", epochs=n_epochs or epochs,
-                            batch_size=batch, configs=configs, seed=s)
-
+      f"{[batch_scaling.steps_per_epoch(N, b) for b in BATCHES]}); {len(LRS)} learning rates from {LRS[0]:g} "
+      f"to {LRS[-1]:g}")
 
 # %% [markdown]
 # ## Learning rate × batch size
@@ -145,61 +142,44 @@ def train(backend, batch, configs, s, n_epochs=None):
 # cell in each column is the best learning rate for that batch size. A run at the edge of
 # stability ends wherever the last bits of its arithmetic send it, which differs from one CPU to
 # the next, so a cell where some seed ended above 1 (far above the runs that train, below
-# chance, $\ln 10 \approx 2.3$) reads "> 1" ({py:func}`lrlab.sensitivity.heatmap_text`).
+# chance, $\ln 10 \approx 2.3$) reads "> 1" ({py:func}`lrlab.sensitivity.heatmap_text`). The
+# runs of the two frameworks are paired first ({py:func}`lrlab.sensitivity.agreement`).
 
 # %%
-heat = {}
-for name, backend in backends.items():
-    parts = [sensitivity.final(train(backend, b, many.grid(lr=list(LRS)), s), epochs, batch=b, seed=s)
-             for b in BATCHES for s in SEEDS]
-    heat[name] = pd.concat(parts, ignore_index=True)
+grid = many.grid(lr=list(LRS))
+heat = {name: sensitivity.sweep(partial(run[name], configs=grid), epochs, batch=BATCHES, seed=SEEDS) for name in FW}
 if len(FW) == 2:
-    a, b = heat["tf"], heat["torch"]
-    gap = (a.val_loss - b.val_loss).abs()
-    edge = a.lr >= a.batch.map(sensitivity.spread(b, ["batch", "lr"], "val_loss").set_index("lr")
-                                 .groupby("batch")["mean"].idxmin())
-    print(f"tf vs torch: runs whose final val loss agrees to 1e-4: {int((gap <= 1e-4).sum())} of {len(gap)}; all "
-          f"others at or above the best learning rate of their batch size, near breakdown: "
-          f"{bool(edge[~(gap <= 1e-4)].all())}")
+    pair = sensitivity.agreement(heat, ["batch", "lr", "seed"], "val_loss", 1e-4)
+    edge = pair.lr >= pair.batch.map(batch_scaling.best_lr(heat[FW[-1]]))
+    both_diverged = int((~np.isfinite(pair[f"val_loss {FW[0]}"]) & ~np.isfinite(pair[f"val_loss {FW[1]}"])).sum())
+    print(f"{pair.attrs['text']} ({both_diverged} of them diverged in both); all others at or above the best "
+          f"learning rate of their batch size, near breakdown: {bool(edge[~pair.agree].all())}")
 
+# %%
 name = FW[-1]
 cells = sensitivity.spread(heat[name], ["batch", "lr"], "val_loss")
 means = sensitivity.heatmap_table(cells, "lr", "batch")
 spreads = sensitivity.heatmap_table(cells, "lr", "batch", "std")
-best_lr = means.idxmin()
-best_batch = means.idxmin(axis=1)
 print(f"{name}: mean final val loss ({repeats} seeds), learning rates down, batch sizes across")
 print(sensitivity.heatmap_text(cells, "lr", "batch", FAILED_ABOVE).to_string())
-print("\nbest learning rate per batch size:", {int(b): float(f"{lr:.3g}") for b, lr in best_lr.items()})
+print("\nbest learning rate per batch size:", {int(b): float(f"{lr:.3g}") for b, lr in means.idxmin().items()})
 print(f"largest seed standard deviation in a cell whose mean is below 0.5: "
       f"{float(spreads[means < 0.5].max().max()):.3f}")
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 5))
-shown = np.log10(np.minimum(means.to_numpy(), 3.0))
-image = ax.imshow(shown, aspect="auto", origin="lower", cmap="viridis_r")
-ax.set_xticks(range(len(means.columns)), [str(b) for b in means.columns])
-ax.set_yticks(range(len(means.index)), [f"{lr:.3g}" for lr in means.index])
-for j, b in enumerate(means.columns):
-    i = list(means.index).index(best_lr[b])
-    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
-    for k, lr in enumerate(means.index):
-        value = means.loc[lr, b]
-        ax.text(j, k, "div" if not np.isfinite(value) else f"{value:.2f}", ha="center", va="center", fontsize=6,
-                color="white" if value < 0.6 else "black")
-ax.set(xlabel="batch size", ylabel="learning rate", title=f"final val loss after {epochs} epochs ({name}; red: best)")
-fig.colorbar(image, ax=ax, label="log10 val loss (capped at 3)")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Mean final validation loss over `repeats` seeds after `epochs` epochs, by learning rate and batch size (the last of `frameworks`, PyTorch by default); red frames the best learning rate of each batch size, and a cell whose mean ended above one nat, near breakdown, reads \"> 1\", and one where a seed diverged \"div.\".", "name": "fig-08-heatmap"}}
+plots.heatmap(means, failed_above=FAILED_ABOVE, cap=3.0, xlabel="batch size", ylabel="learning rate",
+              title=f"final val loss after {epochs} epochs ({name}; red: best)")
 plt.show()
 
 # %% [markdown]
-# Read the columns first. The best learning rate grows with the batch size — a batch four times
-# larger wants a learning rate a few times larger — until it reaches a ceiling a little above 1,
-# where every batch size breaks down at once: that ceiling is the curvature of the loss, which
-# does not depend on the batch. Read the rows next: at a small learning rate the smallest batch
-# is best (it makes the most updates in the same epochs); at the largest learning rates that
-# still train, the small batches break down first, because their noisier steps reach the
-# unstable region sooner. The best batch size grows with the learning rate — the opposite of
-# "a higher learning rate may want a smaller batch".
+# Read the columns of {numref}`fig-08-heatmap` first. The best learning rate grows with the batch
+# size — a batch four times larger wants a learning rate a few times larger — until it reaches a
+# ceiling a little above 1, where every batch size breaks down at once: that ceiling is the
+# curvature of the loss, which does not depend on the batch. Read the rows next: at a small
+# learning rate the smallest batch is best (it makes the most updates in the same epochs); at the
+# largest learning rates that still train, the small batches break down first, because their
+# noisier steps reach the unstable region sooner. The best batch size grows with the learning rate
+# — the opposite of "a higher learning rate may want a smaller batch".
 #
 # ## The linear scaling rule, with and without warmup
 #
@@ -211,36 +191,18 @@ plt.show()
 # size is the reference.
 
 # %%
-scaling_rows, base_lr = [], {}
-for name, backend in backends.items():
-    eta = base_lr[name] = float(sensitivity.heatmap_table(sensitivity.spread(heat[name], ["batch", "lr"], "val_loss"),
-                                          "lr", "batch").idxmin()[base_batch])
-    for k in FACTORS:
-        batch = base_batch * k
-        steps = -(-N // batch)
-        choices = {"keep lr": eta, "linear k·lr": k * eta,
-                   "linear + warmup": schedules.make("warmup", after=schedules.make("constant", lr=k * eta),
-                                                     warmup_steps=warmup_epochs * steps, start_lr=eta),
-                   "lower: lr/2": eta / 2}
-        for s in VSEEDS:
-            history = train(backend, batch, [{"lr": lr} for lr in choices.values()], s)
-            result = sensitivity.final(history, epochs, seed=s)
-            for m, label in enumerate(choices):
-                scaling_rows.append({"framework": name, "k": k, "batch": batch, "base lr": eta, "choice": label,
-                                     "seed": s, "val loss": result.val_loss.iloc[m]})
-scaling = pd.DataFrame(scaling_rows)
-summary = scaling.groupby(["framework", "k", "batch", "choice"], sort=False)["val loss"].agg(["mean", "std", "max"])
-trained = summary["max"] <= FAILED_ABOVE  # every seed trained: the mean is what another CPU prints too
-table = summary["mean"].where(trained, summary["max"]).unstack("choice")
-table["heat-map best"] = [float(sensitivity.spread(heat[f], ["batch", "lr"], "val_loss")
-                                .groupby("batch")["mean"].min().get(b, np.nan)) for f, _, b in table.index]
+eta = {name: float(batch_scaling.best_lr(heat[name])[base_batch]) for name in FW}  # the base batch's best rate
+scaling = pd.concat([batch_scaling.scaling_runs(run[name], name, eta[name], base_batch, FACTORS, VSEEDS, N,
+                                                warmup_epochs=warmup_epochs, epochs=epochs) for name in FW],
+                    ignore_index=True)
+table, noise = batch_scaling.scaling_table(scaling, heat, FAILED_ABOVE)
 print(f"base batch {base_batch}; mean final val loss over {verdict_seeds} seeds "
       f"(> {FAILED_ABOVE:g}: a seed broke down)")
 print(table.map(lambda v: report.loss_text(v, FAILED_ABOVE, 3)).to_string())
-print("largest seed standard deviation where every seed trained:", f"{float(summary['std'][trained].max()):.3f}")
+print("largest seed standard deviation where every seed trained:", f"{noise:.3f}")
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.8))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss over `verdict_seeds` seeds (the mean, or the worst seed where one broke down), capped at 3, when the batch grows from `base_batch` by the factors `scale_factors`: keeping the base rate, the linear scaling rule with and without warmup, halving the rate, and the heat map's best rate for that batch size (the last of `frameworks`).", "name": "fig-08-scaling"}}
+fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
 view = table.xs(FW[-1], level="framework").reset_index()
 styles = {"keep lr": "s-", "linear k·lr": "o-", "linear + warmup": "^--", "lower: lr/2": "v-", "heat-map best": "k:"}
 for column, style in styles.items():
@@ -253,15 +215,16 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# At the first step up the linear scaling rule is no better than keeping the rate (the verdict
-# table below gives the difference and its seed spread), and beyond it the rule runs into the
-# ceiling: $k\eta$ soon exceeds the largest rate the loss tolerates, and the network breaks down (its ReLUs die and
-# the loss returns to chance). A warmup cannot help there: it protects the first updates, but
-# the scaled rate is too large for the whole run, not only for its start. Goyal et al. reached
-# batch 8192 because their base rate was far below the ceiling; they also report that the rule
-# breaks down beyond that size. Lowering the learning rate, as the seed suggests, is worse than
-# keeping it at every $k$ in this range: a larger batch makes fewer updates per epoch, and a
-# smaller rate makes each of them smaller still.
+# {numref}`fig-08-scaling` shows the four choices side by side. At the first step up the linear
+# scaling rule is no better than keeping the rate (the verdict table below gives the difference
+# and its seed spread), and beyond it the rule runs into the ceiling: $k\eta$ soon exceeds the
+# largest rate the loss tolerates, and the network breaks down (its ReLUs die and the loss returns
+# to chance). A warmup cannot help there: it protects the first updates, but the scaled rate is
+# too large for the whole run, not only for its start. Goyal et al. reached batch 8192 because
+# their base rate was far below the ceiling; they also report that the rule breaks down beyond
+# that size. Lowering the learning rate, as the seed suggests, is worse than keeping it at every
+# $k$ in this range: a larger batch makes fewer updates per epoch, and a smaller rate makes each
+# of them smaller still.
 #
 # ## The generalisation gap
 #
@@ -275,60 +238,34 @@ plt.show()
 # next to it, the same quantities after the heat map's `epochs` epochs.
 
 # %%
-gap_rows = []
-for name, backend in backends.items():
-    best = sensitivity.heatmap_table(sensitivity.spread(heat[name], ["batch", "lr"], "val_loss"), "lr",
-                                     "batch").idxmin()
-    for batch in BATCHES:
-        lr = float(best[batch])
-        budget = min(max_epochs, max(2 * epochs, -(-max_epochs * batch // BATCHES[-1])))
-        history = train(backend, batch, many.grid(lr=[lr], init_seed=VSEEDS), seed, n_epochs=budget)
-        configs = history.attrs["configs"].set_index("model")
-        for m, run in history.groupby("model"):
-            at = run[run.loss <= target_loss]
-            short = run[run.epoch == epochs - 1]
-            reached = len(at) > 0
-            row = at.iloc[0] if reached else run.iloc[-1]
-            gap_rows.append({"framework": name, "batch": batch, "lr": lr, "seed": int(configs.init_seed[m]),
-                             "epochs to target": int(row.epoch) + 1 if reached else np.nan,
-                             "updates to target": (int(row.epoch) + 1) * -(-N // batch) if reached else np.nan,
-                             "train loss": row.loss, "val loss": row.val_loss, "val accuracy": row.val_accuracy,
-                             "gap": row.val_loss - row.loss,
-                             f"val loss after {epochs} epochs": (float(short.val_loss.iloc[0]) if len(short)
-                                                                  else np.nan)})
-gaps = pd.DataFrame(gap_rows)
-gap_summary = gaps.groupby(["framework", "batch"]).agg(["mean", "std"])
-columns = ["epochs to target", "updates to target", "val loss", "val accuracy", "gap",
-           f"val loss after {epochs} epochs"]
+gaps = pd.concat([batch_scaling.equal_fit_runs(run[name], name, batch_scaling.best_lr(heat[name]), BATCHES, VSEEDS,
+                                               seed, N, epochs=epochs, max_epochs=max_epochs, target_loss=target_loss)
+                  for name in FW], ignore_index=True)
+fit_mean, fit_std = batch_scaling.equal_fit_summary(gaps, epochs)
 print(f"at the first epoch with training loss <= {target_loss:g} (mean ± std over {verdict_seeds} seeds):")
-print(gap_summary[columns].xs("mean", axis=1, level=1).to_string(float_format=lambda v: f"{v:.3f}"))
+print(fit_mean.to_string(float_format=lambda v: f"{v:.3f}"))
 print("standard deviations:")
-print(gap_summary[columns].xs("std", axis=1, level=1).to_string(float_format=lambda v: f"{v:.3f}"))
+print(fit_std.to_string(float_format=lambda v: f"{v:.3f}"))
 print("every run reached the target:", bool(gaps["epochs to target"].notna().all()))
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.6))
-for i, name in enumerate(FW):
-    view = gaps[gaps.framework == name].groupby("batch")
-    ax.errorbar(view["val loss"].mean().index, view["val loss"].mean(), yerr=view["val loss"].std(), fmt="o-",
-                color=f"C{i}", capsize=3, label=f"{name}: at training loss {target_loss:g}")
-    ax.errorbar(view[f"val loss after {epochs} epochs"].mean().index, view[f"val loss after {epochs} epochs"].mean(),
-                yerr=view[f"val loss after {epochs} epochs"].std(), fmt="s--", color=f"C{i}", capsize=3, alpha=0.6,
-                label=f"{name}: after {epochs} epochs")
-ax.set_xscale("log")
-ax.set_yscale("log")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Validation loss of each batch size at its best learning rate, mean and seed standard deviation over `verdict_seeds` seeds, in both frameworks: at the first epoch whose training loss reaches `target_loss` (equal fit), and after `epochs` epochs (equal epochs, dotted and faded).", "name": "fig-08-equal-fit"}}
+ax = plots.overlay(batch_scaling.per_framework(gaps, "val loss"), "batch", "mean", yerr="std", logx=True, logy=True,
+                   label=f"{{framework}}: at training loss {target_loss:g}")
+plots.overlay(batch_scaling.per_framework(gaps, f"val loss after {epochs} epochs"), "batch", "mean", ax=ax, yerr="std",
+              logx=True, logy=True, label=f"{{framework}}: after {epochs} epochs", linestyle=":", alpha=0.6)
+ax.set_xticks(BATCHES, [str(b) for b in BATCHES])
+ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
 ax.set(xlabel="batch size (each at its best learning rate)", ylabel="val loss (mean ± std over seeds)",
        title="large batches: under-trained at equal epochs, or worse at equal fit?")
-ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# After equal epochs the largest batch is far behind — it has made a few dozen updates where the
-# smallest made thousands. Trained to the same training loss, it is not worse: the validation
-# loss at equal fit is no higher for the large batches. On this problem the "generalisation gap"
-# of large batches is an optimisation budget, as Hoffer et al. argued; it costs the large batch
-# more epochs (though far fewer updates). The verdict on C000-3a below puts numbers on both
-# comparisons.
+# In {numref}`fig-08-equal-fit`, after equal epochs the largest batch is far behind — it has made
+# a few dozen updates where the smallest made thousands. Trained to the same training loss, it is
+# not worse: the validation loss at equal fit is no higher for the large batches. On this problem
+# the "generalisation gap" of large batches is an optimisation budget, as Hoffer et al. argued; it
+# costs the large batch more epochs (though far fewer updates). The verdict on C000-3a below puts
+# numbers on both comparisons.
 #
 # ## Memory per batch size
 #
@@ -343,21 +280,15 @@ plt.show()
 
 # %%
 SIZES = (64, 32, 10)
-fixed = 2 * batch_memory.parameter_bytes(SIZES)  # parameters and their gradients, float64
-memory = pd.DataFrame([{"framework": name, "batch": b, "kept for backward": batch_memory.saved_bytes(name, SIZES, b)}
-                       for name in FW for b in BATCHES])
-memory["parameters + gradients"] = fixed
-memory["step total"] = memory["kept for backward"] + fixed
-memory["x smallest batch"] = memory["step total"] / memory.groupby("framework")["step total"].transform("first")
+memory = batch_memory.step_table(FW, SIZES, BATCHES)
 print("bytes one SGD step holds (float64):")
 print(memory.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
-slope = {name: float(np.polyfit(part.batch, part["kept for backward"], 1)[0])
-         for name, part in memory.groupby("framework")}
+slope = batch_memory.bytes_per_example(memory)
 for name, per_example in slope.items():
     glue(f"c000_3b_bytes_per_example_{name}", round(per_example), display=False)
     glue(f"c000_3b_ratio_{name}", round(float(memory[memory.framework == name]["x smallest batch"].iloc[-1]), 1),
          display=False)
-glue("c000_3b_fixed_bytes", fixed, display=False)
+glue("c000_3b_fixed_bytes", 2 * batch_memory.parameter_bytes(SIZES), display=False)
 print("bytes kept per example (slope):", {k: round(v) for k, v in slope.items()})
 
 # %% [markdown]
@@ -385,58 +316,21 @@ RULES = {"C000-2a": "keep-eta val loss minus warmed-up k*eta val loss (capped at
          "C000-3b": "bytes of one step (parameters, gradients, tensors kept for backward) at the largest batch "
                     "/ at the smallest >= 2",
          "C003-2a": "log2(best batch at the largest trainable lr / best batch at the smallest lr) <= -1"}
-capped = scaling.assign(**{"val loss": scaling["val loss"].clip(upper=CAP)})
-per_seed = capped.pivot_table(index=["framework", "k", "seed"], columns="choice", values="val loss")
-found = []
-for name in FW:
-    for part, choice in (("C000-2a", "linear + warmup"), ("C000-2b", "lower: lr/2")):
-        d = (per_seed["keep lr"] - per_seed[choice]).xs(name, level="framework").groupby("k")
-        measures = {f"k = {k}": (float(d.mean()[k]), float(d.std()[k])) for k in FACTORS}
-        found.append(part_verdicts.judge(
-            part, name, measures, 0.01, rule=RULES[part], seeds=verdict_seeds, scope=SCOPE,
-            evidence=f"{name}, from batch {base_batch} at lr {base_lr[name]:.3g}: val loss keeping lr minus with "
-                     f"{choice}: " + "; ".join(f"{c}: {e:+.3f} (std {n:.3f})" for c, (e, n) in measures.items())))
+found = [batch_scaling.judge_scaling(part, name, scaling, choice, 0.01, cap=CAP, rule=RULES[part], scope=SCOPE)
+         for name in FW for part, choice in (("C000-2a", "linear + warmup"), ("C000-2b", "lower: lr/2"))]
 
 # %%
 for name in FW:
-    g = gaps[gaps.framework == name].set_index(["batch", "seed"])
-    small, large = BATCHES[0], BATCHES[-1]
-    measures = {}
-    for condition, column in (("compared at equal epochs", f"val loss after {epochs} epochs"),
-                              ("compared at equal training loss", "val loss")):
-        d = g.loc[large, column] - g.loc[small, column]
-        measures[condition] = (float(d.mean()), float(d.std()))
-        key = "epochs" if "epochs" in condition else "training"
-        glue(f"c000_3a_{key}_{name}", round(measures[condition][0], 3), display=False)
-        glue(f"c000_3a_{key}_noise_{name}", round(measures[condition][1], 3), display=False)
-    found.append(part_verdicts.judge(
-        "C000-3a", name, measures, 0.02, rule=RULES["C000-3a"], seeds=verdict_seeds, scope=SCOPE,
-        evidence=f"{name}: val loss batch {large} minus batch {small}, paired by initial weights: "
-                 + "; ".join(f"{c}: {e:+.3f} (std {n:.3f})" for c, (e, n) in measures.items())
-                 + f"; the target training loss {target_loss:g} took {g.loc[small, 'updates to target'].mean():.0f} "
-                   f"updates at batch {small}, {g.loc[large, 'updates to target'].mean():.0f} at batch {large}"))
+    measures = batch_scaling.equal_fit_effects(gaps, name, epochs)
+    for key, (effect, noise) in zip(("epochs", "training"), measures.values()):
+        glue(f"c000_3a_{key}_{name}", round(effect, 3), display=False)
+        glue(f"c000_3a_{key}_noise_{name}", round(noise, 3), display=False)
+    found.append(batch_scaling.judge_equal_fit(name, gaps, 0.02, epochs=epochs, target_loss=target_loss,
+                                               rule=RULES["C000-3a"], scope=SCOPE))
 
 # %%
-for name in FW:
-    mine = memory[memory.framework == name]
-    ratio = float(mine["x smallest batch"].iloc[-1])
-    found.append(part_verdicts.judge(
-        "C000-3b", name, {"": (ratio, None)}, 2.0, rule=RULES["C000-3b"], seeds=None, scope=SCOPE,
-        evidence=f"{name}: one SGD step holds {int(mine['step total'].iloc[0])} bytes at batch {BATCHES[0]} and "
-                 f"{int(mine['step total'].iloc[-1])} at batch {BATCHES[-1]} (x{ratio:.1f}); "
-                 f"{slope[name]:.0f} bytes kept per example, counted from the tensors the framework keeps"))
-for name in FW:
-    per = heat[name].pivot_table(index=["seed", "lr"], columns="batch", values="val_loss")
-    mean = per.groupby(level="lr").mean()
-    trainable = mean.index[mean.min(axis=1) <= 0.5]
-    low, high = float(trainable.min()), float(trainable.max())
-    best = per.idxmin(axis=1)
-    effect = np.log2(best.xs(high, level="lr").to_numpy() / best.xs(low, level="lr").to_numpy())
-    found.append(part_verdicts.judge(
-        "C003-2a", name, {"": (float(effect.mean()), float(effect.std(ddof=1)))}, 1.0, direction=-1,
-        rule=RULES["C003-2a"], seeds=repeats, scope=SCOPE,
-        evidence=f"{name}: best batch per seed at lr {low:.3g}: {best.xs(low, level='lr').tolist()}, at lr "
-                 f"{high:.3g} (the largest that trains): {best.xs(high, level='lr').tolist()}"))
+found += [batch_memory.judge_memory(name, memory, 2.0, rule=RULES["C000-3b"], scope=SCOPE) for name in FW]
+found += [batch_scaling.judge_best_batch(name, heat[name], 1.0, rule=RULES["C003-2a"], scope=SCOPE) for name in FW]
 print(part_verdicts.table(found).to_string(index=False))
 
 # %% [markdown]
