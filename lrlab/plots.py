@@ -100,6 +100,8 @@ def heatmap(table, *, ax=None, failed_above: float = math.inf, cap: float | None
     >>> image = heatmap(table, failed_above=1.0)
     >>> [t.get_text() for t in image.axes.texts]
     ['0.30', '0.20', '0.10', 'div.']
+    >>> [t.get_text() for t in heatmap(table * 10, digits=1).axes.texts]  # no cut: every number as it is
+    ['3.0', '2.0', '1.0', 'div.']
     """
     import matplotlib.colors as mcolors
     import matplotlib.pyplot as plt
@@ -118,7 +120,12 @@ def heatmap(table, *, ax=None, failed_above: float = math.inf, cap: float | None
     cmap = plt.get_cmap("viridis_r").with_extremes(bad="0.6")
     image = ax.imshow(np.ma.masked_invalid(values), origin="lower", aspect="auto", cmap=cmap, norm=norm)
     for (i, j), value in np.ndenumerate(values):
-        text = "div." if not np.isfinite(value) else loss_text(value, failed_above, digits)
+        if not np.isfinite(value):
+            text = "div."
+        elif math.isfinite(failed_above):
+            text = loss_text(value, failed_above, digits)
+        else:
+            text = f"{value:.{digits}f}"
         ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color=_ink(cmap, norm, value))
     if best == "min":
         for j in range(values.shape[1]):
