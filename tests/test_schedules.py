@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from lrlab import ParameterError, schedules
 from lrlab.determinism import configure_tensorflow, configure_torch
+from lrlab.lr_evidence import torch_lrs
 from lrlab.schedule_twins import keras_lrs_used, torch_lrs_used
 
 tf = configure_tensorflow()
@@ -177,13 +178,8 @@ def test_boundary_keras_piecewise_keeps_old_value_torch_multistep_switches():
     keras_native = keras.optimizers.schedules.PiecewiseConstantDecay([5], [1.0, 0.1])
     assert float(keras_native(5)) == 1.0 and float(keras_native(6)) == np.float32(0.1)
     s = schedules.make("multistep", initial_lr=1.0, milestones=[5], gamma=0.1)
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    torch_native = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[5], gamma=0.1)
-    used = []
-    for _ in range(7):
-        used.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        torch_native.step()
+    used = torch_lrs(lambda optimizer: torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[5], gamma=0.1), 7,
+                     1.0)
     assert used[4] == 1.0 and used[5] == pytest.approx(0.1)  # torch: update 5 uses the new LR
     assert s(4) == 1.0 and s(5) == pytest.approx(0.1)  # lrlab follows torch ...
     used_keras, used_torch = drive(s, 8)  # ... and its Keras twin puts the boundary at 4

@@ -52,9 +52,11 @@ import numpy as np
 import pandas as pd
 
 import lrlab
-from lrlab import data, lr_evidence, plateau, plots, report, schedules, verdicts
+from lrlab import data, decay_families, lr_evidence, native_schedules, plateau, plots, schedules, verdicts
 from lrlab import schedule_twins as twins
+from lrlab.native_schedules import cut_epochs
 from lrlab.report import glue
+from lrlab.schedule_overlay import UsedRates, native_modules
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
 P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0), updates=lrlab.Int(20, 2000),
@@ -63,34 +65,7 @@ P = lrlab.validate(globals(), frameworks=lrlab.Frameworks(), seed=lrlab.Int(0), 
 FW = P.frameworks
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
-
-STYLE = {"tf": dict(marker="o", ls="", ms=4, mfc="none"), "torch": dict(marker="x", ls="", ms=3)}
-GAPS = {name: 0.0 for name in FW}  # largest |LR used − reference| / peak LR over every figure
-
-
-def overlay(named, ks, xlabel="update k", log=False):
-    """Plot each schedule's numpy reference with the LRs the frameworks used; print and return the largest gaps."""
-    fig, axes = plt.subplots(1, len(named), figsize=(3.2 * len(named), 2.9), squeeze=False)
-    gaps = {name: 0.0 for name in FW}
-    for ax, (label, schedule) in zip(axes[0], named.items()):
-        table = twins.lrs_used(schedule, ks, FW)
-        peak = table.reference.abs().max()
-        ax.plot(table.k, table.reference, "k-", lw=1, label="numpy reference")
-        for name in FW:
-            ax.plot(table.k, table[name], label=f"{name} used", **STYLE[name])
-            gaps[name] = max(gaps[name], float((table[name] - table.reference).abs().max() / peak))
-        ax.set(title=label, xlabel=xlabel, yscale="log" if log else "linear")
-        ax.title.set_fontsize(9)
-    axes[0][0].set_ylabel("learning rate")
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    plt.show()
-    for name in FW:
-        GAPS[name] = max(GAPS[name], gaps[name])
-    print("largest |LR used − reference| / peak LR: " + ", ".join(
-        f"{name} {gap:.1e}" if gap >= 1e-12 else f"{name} < 1e-12" for name, gap in gaps.items()))
-    return gaps
-
+used = UsedRates(FW)  # draws the figures; keeps the largest |LR used − reference| / peak LR over all of them
 
 # %% [markdown]
 # ## How the figures are made
@@ -105,7 +80,8 @@ def overlay(named, ks, xlabel="update k", log=False):
 #
 # To see the learning rate an update *used*, we do not ask the schedule. We hand each
 # framework's `SGD` a one-element weight set to 0 with gradient $-1$; after the update the
-# weight equals the learning rate, in float32 (`lrlab.schedule_twins.lrs_used`). Circles are
+# weight equals the learning rate, in float32 (`lrlab.schedule_twins.lrs_used`, drawn by
+# {py:class}`lrlab.schedule_overlay.UsedRates`). Circles are
 # Keras, crosses PyTorch, the line is numpy. Keras computes its schedules in float32, so it
 # sits within float32 rounding (about $10^{-7}$ of the learning rate) of numpy; PyTorch's
 # schedulers compute in Python floats and agree to $10^{-12}$ or better.
@@ -144,7 +120,17 @@ e000_2 = {
                                      staircase=True),
     "staircase=False": schedules.make("exponential", initial_lr=0.01, decay_steps=10000, decay_rate=0.96),
 }
-overlay(e000_2, np.arange(0, 40001, 250))
+
+# %% [markdown]
+# {numref}`fig-02-staircase` draws both forms with the rates the frameworks used.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Seed 000's exponential decay with and without `staircase`: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses), every 250th update.", "name": "fig-02-staircase"}}
+used.draw(e000_2, np.arange(0, 40001, 250))
+
+# %% [markdown]
+# The two forms at a few updates:
+
+# %%
 at = np.array([0, 1, 5000, 9999, 10000, 15000, 20000, 30000])
 print(pd.DataFrame({"update k": at, **{label: [f"{v:.6f}" for v in s(at)] for label, s in e000_2.items()}})
       .to_string(index=False))
@@ -169,7 +155,7 @@ print(pd.DataFrame({"update k": at, **{label: [f"{v:.6f}" for v in s(at)] for la
 # `PiecewiseConstantDecay(boundaries, values)` keeps the **old** value at a boundary
 # ($s \le b$), PyTorch's `MultiStepLR(milestones)` switches **at** the milestone. lrlab's
 # `multistep` follows PyTorch (epoch 20 already uses the lower rate) and hands Keras boundary
-# 19 for milestone 20.
+# 19 for milestone 20. {numref}`fig-02-epochs` draws the four.
 
 # %%
 e002 = {
@@ -178,7 +164,12 @@ e002 = {
     "inverse time 0.1/(1 + 0.2e)": schedules.make("inverse_time", initial_lr=0.1, decay_steps=1, decay_rate=0.2),
     "multistep at 20 and 40": schedules.make("multistep", initial_lr=0.1, milestones=[20, 40], gamma=0.3),
 }
-overlay(e002, updates, xlabel="epoch e")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Decay by epochs: exponential, step, inverse-time and multistep decay, the numpy formula (line) and the rate each epoch used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-epochs"}}
+used.draw(e002, updates, xlabel="epoch e")
+
+# %% [markdown]
+# At the boundary itself, the native classes and lrlab's `multistep`:
 
 # %%
 from lrlab.determinism import configure_tensorflow, configure_torch  # noqa: E402
@@ -189,14 +180,9 @@ if "tf" in FW:
           [round(float(keras_native(e)), 6) for e in (19, 20, 21)])
 if "torch" in FW:
     torch = configure_torch()
-    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    native = torch.optim.lr_scheduler.MultiStepLR(sgd, milestones=[20], gamma=0.3)
-    torch_lrs = []
-    for _ in range(22):
-        torch_lrs.append(sgd.param_groups[0]["lr"])
-        sgd.step()
-        native.step()
-    print("torch MultiStepLR([20], 0.3) at epochs 19, 20, 21:", [round(torch_lrs[e], 6) for e in (19, 20, 21)])
+    torch_lrs = lr_evidence.torch_lrs(lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[20], gamma=0.3),
+                                      22, 0.1)
+    print("torch MultiStepLR([20], 0.3) at epochs 19, 20, 21:", [round(float(torch_lrs[e]), 6) for e in (19, 20, 21)])
 print("lrlab multistep([20], 0.3) at epochs 19, 20, 21:", [round(float(v), 6) for v in e002["multistep at 20 and 40"](
     [19, 20, 21])])
 
@@ -214,7 +200,7 @@ print("lrlab multistep([20], 0.3) at epochs 19, 20, 21:", [round(float(v), 6) fo
 # * **The floor is relative in Keras, absolute in PyTorch.** Keras's `alpha` is a fraction of
 #   the initial rate, PyTorch's `eta_min` a rate. lrlab uses Keras's `alpha` and converts.
 #
-# The panels run past the cosine's `decay_steps` (40 here) to show the hold.
+# The panels of {numref}`fig-02-families` run past the cosine's `decay_steps` (40 here) to show the hold.
 
 # %%
 c001 = {
@@ -222,24 +208,23 @@ c001 = {
     "exponential to 1 % at 40": schedules.make("exponential", initial_lr=0.1, decay_steps=40, decay_rate=0.01),
     "cosine over 40, alpha 0.1": schedules.make("cosine", initial_lr=0.1, decay_steps=40, alpha=0.1),
 }
-c001_gaps = overlay(c001, updates)
-natives = {name: [type(s.to_keras() if name == "tf" else s.to_torch(torch.optim.SGD(
-    [torch.nn.Parameter(torch.zeros(1))], lr=0.1))).__module__ for s in c001.values()] for name in FW}
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Seed 001's three families, step, exponential and cosine decay: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses); the printout below names the library of each native class.", "name": "fig-02-families"}}
+used.draw(c001, updates)
+c001_gaps, natives = used.last, native_modules(c001, FW)
 print("classes from: " + "; ".join(f"{name}: " + ", ".join(sorted(set(m.split('.')[0] for m in mods)))
                                    for name, mods in natives.items()))
+
+# %% [markdown]
+# Past the end of the cosine, the native classes and lrlab's `cosine`:
 
 # %%
 T_MAX = 40
 if "torch" in FW:
-    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    native = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, T_max=T_MAX, eta_min=0.01)
-    native_lrs = []
-    for _ in range(2 * T_MAX + 1):
-        native_lrs.append(sgd.param_groups[0]["lr"])
-        sgd.step()
-        native.step()
+    native_lrs = lr_evidence.torch_lrs(
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=T_MAX, eta_min=0.01), 2 * T_MAX + 1, 0.1)
     print(f"torch CosineAnnealingLR(T_max={T_MAX}, eta_min=0.01) at updates 40, 60, 80:",
-          [round(native_lrs[k], 4) for k in (40, 60, 80)])
+          [round(float(native_lrs[k]), 4) for k in (40, 60, 80)])
 if "tf" in FW:
     keras_cosine = configure_tensorflow().keras.optimizers.schedules.CosineDecay(0.1, T_MAX, alpha=0.1)
     print(f"Keras CosineDecay(0.1, {T_MAX}, alpha=0.1) at updates 40, 60, 80:",
@@ -262,7 +247,8 @@ print("lrlab cosine(0.1, 40, alpha=0.1) at updates 40, 60, 80:",
 #
 # **Rule**, per framework and per kind of schedule (with and without restarts): count the
 # times the rate comes back to the top of its range (within 1 % of the initial rate) after
-# leaving it ({py:func}`lrlab.lr_evidence.returns_to_top`) and check that it stays within
+# leaving it ({py:func}`lrlab.lr_evidence.returns_to_top`, in
+# {py:func}`lrlab.native_schedules.periodicity`) and check that it stays within
 # $[0.01, 0.1]$. "Periodic within a fixed range" holds at 2 returns or more, inside the range.
 # Deterministic, so there is no seed noise; if it holds with restarts only, the verdict is
 # "holds only when with restarts".
@@ -282,16 +268,9 @@ if "torch" in FW:
                         "lrlab twin": ("lrlab cosine (SequentialLR)", plain.to_torch)}
 
 # %%
-returns, rows = {}, []
-for name in FW:
-    for kind, (label, obj) in cosines[name].items():
-        lrs = lr_evidence.keras_lrs(obj, 8 * period) if name == "tf" else lr_evidence.torch_lrs(obj, 8 * period, 0.1)
-        inside = bool(lrs.min() >= 0.01 * (1 - 1e-6) and lrs.max() <= 0.1 * (1 + 1e-6))
-        returns[name, kind] = lr_evidence.returns_to_top(lrs) if inside else 0
-        rows.append({"framework": name, "kind": kind, "object": label, "returns to the top": returns[name, kind],
-                     "lowest": f"{lrs.min():.3g}", "highest": f"{lrs.max():.3g}", "within [0.01, 0.1]": inside})
+returns, table = native_schedules.periodicity(cosines, 8 * period, low=0.01, high=0.1)
 print(f"over {8 * period} updates (8 periods of {period}):")
-print(pd.DataFrame(rows).to_string(index=False))
+print(table.to_string(index=False))
 
 # %% [markdown]
 # Keras's plain cosine reaches its floor and stays there: it is annealing, not a cycle.
@@ -321,7 +300,8 @@ print(pd.DataFrame(rows).to_string(index=False))
 # `initial_learning_rate=0`, or PyTorch's `LambdaLR(lambda k: k / W)` — gives update 0 a rate
 # of exactly 0, so the first batch is computed and thrown away. PyTorch's `LinearLR` refuses a
 # `start_factor` of 0 for that reason, and so does lrlab.
-
+#
+# {numref}`fig-02-warmup` shows two warmups, into a cosine and into an exponential decay.
 # %%
 e000_3 = {
     "warmup 10 → cosine": schedules.make("warmup", warmup_steps=10, start_lr=0.001, after={
@@ -329,7 +309,14 @@ e000_3 = {
     "warmup 10 → exponential": schedules.make("warmup", warmup_steps=10, start_lr=0.001, after={
         "name": "exponential", "initial_lr": 0.01, "decay_steps": 10, "decay_rate": 0.7}),
 }
-overlay(e000_3, updates)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "A linear warmup over the first updates into a cosine and into an exponential decay: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-warmup"}}
+used.draw(e000_3, updates)
+
+# %% [markdown]
+# A warmup that starts at 0 is refused:
+
+# %%
 try:
     schedules.make("warmup", warmup_steps=10, start_lr=0.0, after={"name": "constant", "lr": 0.01})
 except ValueError as error:
@@ -351,7 +338,8 @@ except ValueError as error:
 # into SGD with momentum $0.8$–$0.9$; lrlab's twins pass `cycle_momentum=False` unless asked. And
 # `OneCycleLR` divides by zero when `pct_start · total_steps` is exactly 1; lrlab refuses such
 # parameters with a message instead.
-
+#
+# {numref}`fig-02-cyclic` draws the three cyclical modes, one-cycle and the restarts.
 # %%
 e002_4 = {
     "triangular": schedules.make("cyclic", base_lr=0.001, max_lr=0.01, step_size_up=10),
@@ -361,7 +349,9 @@ e002_4 = {
     "one-cycle": schedules.make("one_cycle", max_lr=0.01, total_steps=updates),
     "cosine restarts ×2": schedules.make("cosine_restarts", initial_lr=0.01, first_decay_steps=updates // 7),
 }
-overlay(e002_4, updates)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Cyclical rates (triangular, triangular2, exp_range), the one-cycle policy and cosine annealing with warm restarts: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-cyclic"}}
+used.draw(e002_4, updates)
 
 # %%
 if "torch" in FW:
@@ -383,10 +373,10 @@ except ValueError as error:
 # difference from the numpy reference, relative to the schedule's peak rate:
 
 # %%
-for name in FW:
-    print(f"{name}: {GAPS[name]:.1e}" if GAPS[name] >= 1e-12 else f"{name}: < 1e-12")
-lrlab.record("decay_schedules:largest_gap_vs_reference", {name: float(f"{GAPS[name]:.1e}") if GAPS[name] >= 1e-12
-                                                          else "< 1e-12" for name in FW})
+for name, gap in used.largest.items():
+    print(f"{name}: {gap:.1e}" if gap >= 1e-12 else f"{name}: < 1e-12")
+lrlab.record("decay_schedules:largest_gap_vs_reference", {name: float(f"{gap:.1e}") if gap >= 1e-12 else "< 1e-12"
+                                                          for name, gap in used.largest.items()})
 
 # %% [markdown]
 # Keras's gap is float32 rounding: its schedules run in float32 with TensorFlow's own `pow`
@@ -424,16 +414,8 @@ if "torch" in FW:
     native["torch native"] = plateau.torch_lrs(metric, 0.01, threshold=0.002, **same_numbers)
 rule = plateau.PlateauRule(threshold=0.002, **same_numbers)
 native["lrlab PlateauRule"] = plateau.rule_lrs(rule, metric, 0.01)
-
-
-def cut_epochs(lrs, lr=0.01):
-    """Return the epochs after which the LR went down (beyond float32 rounding: Keras keeps 0.01 in float32)."""
-    lrs = np.asarray(lrs)
-    return [int(e) for e in np.flatnonzero(lrs < np.concatenate([[lr], lrs[:-1]]) * (1 - 1e-6))]
-
-
 for label, lrs in native.items():
-    print(f"{label:>20}: cuts after epochs {cut_epochs(lrs)}")
+    print(f"{label:>20}: cuts after epochs {cut_epochs(lrs)}")  # lrlab.native_schedules.cut_epochs
 
 # %% [markdown]
 # With the same numbers, the two native rules cut at different epochs: Keras counts the
@@ -445,40 +427,29 @@ for label, lrs in native.items():
 # `plateau.torch_kwargs(rule)` (Keras's patience and cooldown + 1, PyTorch's
 # `threshold_mode="abs"` and `eps=0`), the native rules agree with it. So do the backends'
 # `ReduceLROnPlateau` callbacks, which apply it in `fit`: a callback sees the training loop only
-# through the LR it reads and sets, so we can hand each one the same sequence directly.
+# through the LR it reads and sets, so we can hand each one the same sequence directly
+# ({py:func}`lrlab.native_schedules.callback_lrs`).
 
 # %% tags=["hide-input"]
-class LoopStub:
-    """All a plateau callback uses of a backend's training loop: the LR, readable and settable."""
-
-    lr_settable, lr = True, 0.01
-
-
 mapped = {"lrlab PlateauRule": native["lrlab PlateauRule"]}
 if "tf" in FW:
     mapped["Keras, mapped"] = plateau.keras_lrs(metric, 0.01, **plateau.keras_kwargs(rule))
 if "torch" in FW:
     mapped["torch, mapped"] = plateau.torch_lrs(metric, 0.01, **plateau.torch_kwargs(rule))
 for name, backend in backends.items():
-    callback, loop = backend.ReduceLROnPlateau("val_loss", threshold=0.002, **same_numbers), LoopStub()
-    callback.on_train_begin(loop, ["val_loss"])
-    for value in metric:
-        callback.on_epoch_end(loop, {"val_loss": float(value)})
-    mapped[f"lrlab.{name} callback"] = np.array(callback.lrs)
+    mapped[f"lrlab.{name} callback"] = native_schedules.callback_lrs(backend, metric, 0.01, threshold=0.002,
+                                                                     **same_numbers)
 for label, lrs in mapped.items():
     print(f"{label:>20}: cuts after epochs {cut_epochs(lrs)}")
 lrlab.record("example:E002-5", {"quantity": "epochs after which the ReduceLROnPlateau callback cut the rate",
                                 **{name: str(cut_epochs(mapped[f"lrlab.{name} callback"])) for name in FW}})
 print("all agree:", all(np.allclose(lrs, mapped["lrlab PlateauRule"], rtol=1e-6) for lrs in mapped.values()))
 
-fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 4.2), sharex=True)
-top.plot(metric, "k.-", lw=0.8)
-top.set(ylabel="validation loss", title="one metric sequence, three plateau rules")
-for i, (label, lrs) in enumerate(native.items()):
-    bottom.step(np.arange(40), lrs, where="post", color=f"C{i}", lw=2.5 - i * 0.7, label=label)
-bottom.set(xlabel="epoch", ylabel="LR set after the epoch", yscale="log")
-bottom.legend(fontsize=7)
-fig.tight_layout()
+# %% [markdown]
+# {numref}`fig-02-plateau` draws the metric and the three rules' rates, given the same numbers.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "One synthetic validation-loss sequence (top) and the learning rate Keras's native ReduceLROnPlateau, PyTorch's native one and lrlab's PlateauRule set after each epoch from it (bottom, log scale), given the same patience, cooldown, threshold and factor.", "name": "fig-02-plateau"}}
+native_schedules.plot_plateau_rules(metric, native)
 plt.show()
 
 # %% [markdown]
@@ -536,40 +507,23 @@ families = {
     "one-cycle": schedules.make("one_cycle", max_lr=peak_lr, total_steps=total),
     "plateau": peak_lr,
 }
-histories = {}
-for family, lr in families.items():
-    for name, backend in backends.items():
-        callbacks = [backend.ReduceLROnPlateau("val_loss", factor=0.5, patience=2, threshold=1e-3)] \
-            if family == "plateau" else []
-        model = backend.mlp([20, 64, 32, 1], seed=seed)
-        histories[family, name] = backend.fit(model, train, val, optimizer=backend.optimizer("adam", lr),
-                                              loss="binary_crossentropy", epochs=epochs, batch_size=batch_size,
-                                              seed=seed, callbacks=callbacks)
-rows = []
-for family in families:
-    row = {"family": family}
-    for name in FW:
-        last = histories[family, name].iloc[-1]
-        row[f"{name} val_loss"] = round(float(last.val_loss), 3)
-        row[f"{name} val_acc"] = round(float(last.val_accuracy), 3)
-    if len(FW) == 2:
-        row["|Δ val_loss|"] = round(abs(row["tf val_loss"] - row["torch val_loss"]), 3)
-    rows.append(row)
-results = pd.DataFrame(rows)
+
+# %% [markdown]
+# Each family trains once per framework ({py:func}`lrlab.decay_families.train`); the table gives
+# where each run ended.
+
+# %%
+histories = decay_families.train(backends, families, train, val, epochs=epochs, batch_size=batch_size, seed=seed)
+results = decay_families.final_table(histories, families, FW)
 print(f"{epochs} epochs, batch {batch_size}, {total} updates, Adam, peak LR {peak_lr:g}")
 print(results.to_string(index=False))
 lrlab.record("decay_schedules:seed001_final_validation", results.to_dict(orient="records"))
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, len(FW), figsize=(5.2 * len(FW), 3.6), squeeze=False, sharey=True)
-for ax, name in zip(axes[0], FW):
-    for i, family in enumerate(families):
-        history = histories[family, name]
-        ax.plot(history.epoch, history.val_loss, color=f"C{i}", lw=1.2, label=family)
-    ax.set(title=f"{name}: validation loss", xlabel="epoch", yscale="log")
-axes[0][0].set_ylabel("binary cross-entropy")
-axes[0][-1].legend(fontsize=6.5, ncol=2)
-fig.tight_layout()
+# %% [markdown]
+# {numref}`fig-02-training` follows each run's validation loss over the epochs.
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Validation loss per epoch of the seed-001 network trained with Adam under each decay family, all from the same peak rate `peak_lr` and initial weights; one panel per framework, log scale.", "name": "fig-02-training"}}
+decay_families.plot_val_loss(histories, families, FW)
 plt.show()
 if "plateau" in families:
     for name in FW:
@@ -584,43 +538,19 @@ if "plateau" in families:
 # families smaller than that is not evidence that one family is better.
 
 # %%
-decaying = results[results.family != "constant"]
-for name in FW:
-    column = decaying[f"{name} val_loss"]
-    print(f"{name}: constant LR ends at val_loss {results[f'{name} val_loss'].iloc[0]:.3f}; the scheduled "
-          f"families at {column.min():.3f}–{column.max():.3f} (best: {decaying.family[column.idxmin()]})")
-for name in FW:
-    above = decaying.family[decaying[f"{name} val_loss"] >= results[f"{name} val_loss"].iloc[0]].tolist()
-    print(f"{name}: scheduled families that do not end below the constant LR: {', '.join(above) or 'none'}")
-if len(FW) == 2:
-    print(f"tf–torch gap for one family: constant {results['|Δ val_loss|'].iloc[0]:.3f}, "
-          f"scheduled families up to {decaying['|Δ val_loss|'].max():.3f}")
-moves = {name: {family: float(np.ptp(histories[family, name].val_loss.to_numpy()[-5:])) for family in families}
-         for name in FW}
-for name in FW:
-    print(f"{name}: val_loss moves over the last 5 epochs by {moves[name]['constant']:.3f} at a constant LR, by "
-          f"{np.median([v for f, v in moves[name].items() if f != 'constant']):.3f} (median) under the schedules")
+moves = decay_families.late_moves(histories, families, FW)  # max - min of val_loss over the last 5 epochs
+print("\n".join(decay_families.summary_lines(results, moves, FW)))
 
 # %%
-settled = decaying[~decaying.family.isin(["exponential (to 1 %)", "cosine restarts"])]
-for name in FW:
-    glue(f"c2_const_{name}", float(results[f"{name} val_loss"].iloc[0]), display=False)
-    glue(f"c2_cuts_{name}", len(cut_epochs(histories["plateau", name].lr.to_numpy()[1:],
-                                           histories["plateau", name].lr.iloc[0])), display=False)
-glue("c2_const_move", min(moves[name]["constant"] for name in FW), display=False)
-glue("c2_sched_move", max(np.median([v for f, v in moves[name].items() if f != "constant"]) for name in FW),
-     display=False)
-glue("c2_fw_gap", float(decaying["|Δ val_loss|"].max()) if len(FW) == 2 else 0.0, display=False)
-glue("c2_settled_lo", min(float(settled[f"{name} val_loss"].min()) for name in FW), display=False)
-glue("c2_settled_hi", max(float(settled[f"{name} val_loss"].max()) for name in FW), display=False)
-for key, family in (("c2_exp", "exponential (to 1 %)"), ("c2_restarts", "cosine restarts")):
-    glue(key, max(float(results.loc[results.family == family, f"{name} val_loss"].item()) for name in FW),
-         display=False)
+cuts = {name: len(cut_epochs(histories["plateau", name].lr.to_numpy()[1:], histories["plateau", name].lr.iloc[0]))
+        for name in FW}
+for key, value in decay_families.glued(results, moves, cuts, FW).items():
+    glue(key, value, display=False)
 
 # %% [markdown]
 # With the defaults, the run at a constant rate is the odd one out. Its validation loss never
 # settles: over the last five epochs it still moves by {glue:text}`c2_const_move:.2f` or more
-# (the figure), so its final value is a draw from that noise — {glue:text}`c2_const_tf:.3f` in
+# ({numref}`fig-02-training`), so its final value is a draw from that noise — {glue:text}`c2_const_tf:.3f` in
 # Keras, {glue:text}`c2_const_torch:.3f` in PyTorch, where the two frameworks' different
 # rounding has grown into different trajectories. Under the schedules the rate ends low and
 # the curve settles (a median move of at most {glue:text}`c2_sched_move:.3f` over the last five
@@ -667,20 +597,9 @@ V = []
 for name in FW:
     native = all(m.split(".")[0] == ("keras" if name == "tf" else "torch") for m in natives[name])
     gap = float(f"{c001_gaps[name]:.1e}") if c001_gaps[name] >= 1e-12 else 0.0  # as printed
-    word, robust = lr_evidence.at_most(gap, None, 1e-6)
-    V.append(verdicts.Verdict(
-        part="C001-1a", framework=name, word=word if native else "does not hold", effect=gap, threshold=1e-6,
-        robust=robust, rule="native class for each family, and |LR used - formula| / peak <= 1e-6 at every update",
-        evidence=f"all three native: {native}; largest gap / peak {report.gap_text(gap, 1e-12)}", scope=SCOPE_1A,
-        regime="schedules"))
-    effects = {kind: returns[name, kind] for kind in ("with restarts", "without restarts")}
-    word, condition, robust = lr_evidence.conditions(effects, threshold=2)
-    V.append(verdicts.Verdict(
-        part="C001-1b", framework=name, word=word, condition=condition, threshold=2, robust=robust,
-        effect=float(effects[condition] if condition else min(effects.values())), rule="returns to the top "
-        "(within 1 % of the initial LR) in 8 periods >= 2, inside [floor, initial], with and without restarts",
-        evidence="returns to the top: " + ", ".join(f"{k} ({cosines[name][k][0]}) {n}" for k, n in effects.items()),
-        scope=SCOPE_1B, regime="schedules"))
+    labels = {kind: label for kind, (label, _) in cosines[name].items()}
+    V += native_schedules.judge_c001_1(name, native=native, gap=gap, returns=returns, labels=labels,
+                                       scope_1a=SCOPE_1A, scope_1b=SCOPE_1B)
 for v in V:
     verdicts.record(v)
 print(lr_evidence.verdict_table(V, digits=2).to_string(index=False))
