@@ -12,7 +12,10 @@ arithmetic between the two, so the chapters' cells stay short:
 * :func:`verdict` — one part's :class:`~lrlab.verdicts.Verdict` from one or several named
   conditions (several: :func:`lrlab.verdicts.decide_conditions` gives "holds only when …"),
   recorded;
-* :func:`table` — the page's verdict table: framework, effect, noise, rule, word, robust.
+* :func:`table` — the page's verdict table: framework, effect, noise, rule, word, robust;
+* :func:`words` — each part's verdict words with the frameworks that gave them, for the prose;
+* :func:`show_verdicts` — a chapter's closing verdict table, whether the frameworks agree,
+  and each part's words glued for the prose.
 
 An "at most t" rule (the claim predicts a small effect, e.g. "the best start lies in
 the band": its loss exceeds the best outside the band by at most 10 %) holds when
@@ -30,7 +33,8 @@ import pandas as pd
 from lrlab import verdicts
 from lrlab.params import ParameterError, check_choice
 
-__all__ = ["COMPARISONS", "best_cell", "effect", "judge", "run_summary", "table", "verdict", "words"]
+__all__ = ["COMPARISONS", "best_cell", "effect", "judge", "run_summary", "show_verdicts", "table", "verdict",
+           "words"]
 
 #: how a rule compares the effect with its threshold
 COMPARISONS = (">=", "<=")
@@ -183,3 +187,27 @@ def words(found) -> dict:
         out.setdefault(v.part, {}).setdefault(v.text, []).append(v.framework)
     return {part: " / ".join(f"*{text}* ({', '.join(fws)})" for text, fws in sorted(texts.items()))
             for part, texts in out.items()}
+
+
+def show_verdicts(found, order, glue_as: str) -> dict:
+    """Print a chapter's closing verdict table and glue each part's words; return ``{part: text}`` (:func:`words`).
+
+    Prints :func:`table` of ``found`` sorted by part (in the order of the list
+    ``order``) and framework, without the combined ``verdict`` column, then
+    whether the frameworks agree on every part (no part has two different
+    texts). Each part's :func:`words` are glued as Markdown under the name
+    ``glue_as + part`` (e.g. ``"c13_word_"`` gives ``c13_word_C004-1a``), in
+    the order of ``found``, for ``{glue:md}`` in the prose.
+    """
+    from IPython.display import Markdown
+
+    from lrlab.report import glue
+
+    rank = {part: i for i, part in enumerate(order)}
+    ordered = sorted(found, key=lambda v: (rank[v.part], v.framework))
+    print(table(ordered).drop(columns="verdict").to_string(index=False))
+    texts = words(found)
+    print(f"\nthe frameworks agree on every part: {all(' / ' not in t for t in texts.values())}")
+    for part, text in texts.items():
+        glue(f"{glue_as}{part}", Markdown(text), display=False)
+    return texts

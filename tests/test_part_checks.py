@@ -56,3 +56,14 @@ def test_run_summary_reads_each_run():
     assert table.loc[0.1, "loss at E"] == 1.0 and table.loc[0.1, "epochs to target"] == 3
     assert table.loc[0.1, "progress"] == pytest.approx(np.log10(1.0 / 0.05))
     assert table.loc[9.0, "diverged"] and table.loc[9.0, "final loss"] == math.inf
+
+
+def test_show_verdicts_prints_the_table_in_order_and_returns_the_words(capsys):
+    cases = (("B", "tf", 1.0), ("A", "tf", 1.0), ("A", "torch", 0.1))
+    found = [part_checks.verdict(part, fw, {"": (e, 0.01)}, threshold=0.5, rule="r", unit="u", seeds=2, scope="s",
+                                 record=False) for part, fw, e in cases]
+    texts = part_checks.show_verdicts(found, ["A", "B"], glue_as="t_word_")
+    out = capsys.readouterr().out
+    assert out.index(" A ") < out.index(" B ") and "verdict" not in out.splitlines()[0]
+    assert "the frameworks agree on every part: False" in out
+    assert texts == {"B": "*holds* (tf)", "A": "*does not hold* (torch) / *holds* (tf)"}

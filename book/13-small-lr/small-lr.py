@@ -53,11 +53,10 @@ grad_epochs: int = 10  # epochs of the update-by-update gradient-norm trace (C00
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown
 
 import lrlab
-from lrlab import gradients, many, part_checks, plots, training
+from lrlab import lr_extremes, many, part_checks, plots, training
 from lrlab.data import digits
 from lrlab.report import glue
 
@@ -69,8 +68,9 @@ P = lrlab.validate(
     target_loss=lrlab.Float(0, low_open=True), grad_epochs=lrlab.Int(1, 1000))
 FW, LRS, SEEDS = P.frameworks, P.lrs, list(range(seed, seed + repeats))
 backends = lrlab.load_backends(FW)
-lrlab.seed_everything(seed)
 
+# %% tags=["hide-input"]
+lrlab.seed_everything(seed)
 data = digits(seed=0)
 train = (data.train[0][:train_rows], data.train[1][:train_rows])
 SCOPE = (f"digits, {train_rows} training rows / {len(data.val[0])} validation rows; 64-64-10 ReLU MLP, plain SGD, "
@@ -78,23 +78,16 @@ SCOPE = (f"digits, {train_rows} training rows / {len(data.val[0])} validation ro
 print(f"frameworks: {', '.join(FW)}; {SCOPE}; {-(-train_rows // batch_size)} updates per epoch")
 
 # %%
-histories = {}
-for name, backend in backends.items():
-    parts = []
-    for s in SEEDS:
-        history = backend.fit_many(backend.mlp((64, 64, 10), "relu", "softmax", seed=s), train, data.val,
-                                   optimizer="sgd", loss="categorical_crossentropy", epochs=epochs,
-                                   batch_size=batch_size, configs=many.grid(lr=LRS), seed=s)
-        history.attrs = {}
-        parts.append(history.assign(seed=s))
-    runs = pd.concat(parts, ignore_index=True)
-    histories[name] = runs.assign(gap=runs.val_loss - runs.loss)
+def one_seed(backend):
+    """The models of one seed, one per learning rate, trained together (one fit_many call)."""
+    return lambda s: backend.fit_many(backend.mlp((64, 64, 10), "relu", "softmax", seed=s), train, data.val,
+                                      optimizer="sgd", loss="categorical_crossentropy", epochs=epochs,
+                                      batch_size=batch_size, configs=many.grid(lr=LRS), seed=s)
+
+
+histories = {name: lr_extremes.seed_histories(one_seed(backend), SEEDS) for name, backend in backends.items()}
 if len(FW) == 2:
-    a, b = (histories[f].groupby(["seed", "lr"]) for f in ("tf", "torch"))
-    same = (a.size() == b.size()).all() and (a.status.last() == b.status.last()).all()
-    gap = (a.val_loss.last() - b.val_loss.last()).abs().dropna()
-    print(f"tf vs torch: same epochs and end (trained/diverged) for every run: {bool(same)}; final val loss agrees "
-          f"to 1e-3 for {int((gap <= 1e-3).sum())} of the {len(gap)} runs that did not diverge")
+    print(lr_extremes.end_agreement(histories, tol=1e-3))
 summary = {name: part_checks.run_summary(runs, equal_epochs, target_loss) for name, runs in histories.items()}
 
 # %% [markdown]
@@ -122,13 +115,8 @@ summary = {name: part_checks.run_summary(runs, equal_epochs, target_loss) for na
 # %%
 trainable, too_large = {}, {}
 for name, table in summary.items():
-    means = table.groupby("lr")[["final loss", "loss at E", "rising share", "progress"]].mean()
-    trainable[name] = [lr for lr in LRS if means.loc[lr, "final loss"] < 0.5 * np.log(10)]
+    trainable[name], shown = lr_extremes.trainable(table, LRS, below=0.5 * np.log(10))  # half the chance loss
     too_large[name] = [lr for lr in LRS if lr not in trainable[name]]
-    shown = means.astype(object).assign(diverged=table.groupby("lr").diverged.sum())
-    for lr in LRS:  # a run that broke down ends wherever the CPU's rounding takes it: printed as a category
-        shown.loc[lr, list(means)] = (list(means.loc[lr].map(lambda v: f"{v:.3f}")) if lr in trainable[name]
-                                      else ["diverged" if shown.loc[lr, "diverged"] else "at chance"] + ["-"] * 3)
     print(f"{name}, mean over {repeats} seeds (loss at E: epoch {equal_epochs}); too large: {too_large[name]}")
     print(shown.to_string())
 
@@ -170,34 +158,18 @@ print(part_checks.table(found).to_string(index=False))
 
 # %%
 spec = training.check_mlp((64, 64, 10), "relu", "softmax")
-traces = []
-for name in backends:
-    for s in SEEDS:
-        w0 = training.initial_weights(spec, s)
-        for lr in LRS:
-            t = gradients.sgd_trace(name, spec, w0, train, lr=lr, loss="categorical_crossentropy",
-                                    epochs=grad_epochs, batch_size=batch_size, seed=s)
-            growth = min(np.log10(t.grad_norm.max() / t.grad_norm.iloc[0]), 6.0)
-            traces.append(t.assign(framework=name, seed=s, lr=lr, growth=growth))
-traces = pd.concat(traces, ignore_index=True)
+traces = lr_extremes.gradient_traces(list(backends), spec, train, LRS, SEEDS, epochs=grad_epochs,
+                                     batch_size=batch_size, loss="categorical_crossentropy", cap=6.0)
 growth = traces.groupby(["framework", "lr", "seed"]).growth.first().unstack("framework")
 print(f"decades of gradient growth over the first {grad_epochs} epochs, log10(max |g| / |g_0|): mean (std) "
       f"over {repeats} seeds")
 print(growth.groupby("lr").agg(lambda v: f"{v.mean():.2f} ({v.std():.2f})").to_string())
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, len(FW), figsize=(5.5 * len(FW), 3.8), sharey=True, squeeze=False)
-for ax, name in zip(axes[0], FW):
-    for i, lr in enumerate(LRS):
-        t = traces[(traces.framework == name) & (traces.lr == lr) & (traces.seed == seed)]
-        ax.semilogy(t["update"], t.grad_norm, color=f"C{i}", lw=1, label=f"lr {lr:g}"
-                    + (" (too large)" if lr in too_large[name] else ""))
-    ax.set(xlabel="update", title=f"{name}, seed {seed}: batch gradient norm")
-axes[0][0].set(ylabel="|g| (all weights)")
-axes[0][0].legend(fontsize=7)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The Euclidean norm of every batch gradient (all weights and biases, log scale) over the first `grad_epochs` epochs of SGD, one curve per learning rate, seed `seed`, one panel per framework; the legend marks the rates that are too large to train.", "name": "fig-13-grad-norms"}}
+lr_extremes.plot_gradient_norms(traces, FW, LRS, seed, too_large)
 plt.show()
 
-# %%
+# %% tags=["hide-input"]
 top, low = max(LRS), min(too_large[FW[-1]] or [max(LRS)])
 glue("c13_fw", Markdown(FW[-1]), display=False)
 glue("c13_top_lr", top, display=False)
@@ -208,7 +180,8 @@ glue("c13_trainable_growth", round(float(growth.loc[trainable[FW[-1]], FW[-1]].g
      display=False)
 
 # %% [markdown]
-# At the largest rate ({glue:text}`c13_top_lr`) the gradient grows by {glue:text}`c13_top_growth`
+# {numref}`fig-13-grad-norms` traces the gradient norm of one seed's runs. At the largest rate
+# ({glue:text}`c13_top_lr`) the gradient grows by {glue:text}`c13_top_growth`
 # decades in its first few updates, and then the run is over: the loss passes lrlab's divergence
 # cut. The smallest too-large rate ({glue:text}`c13_low_lr`), which also breaks training, does it
 # differently: its gradient grows by {glue:text}`c13_low_growth` decades and then *collapses* —
@@ -248,44 +221,36 @@ for name, table in summary.items():
     print(view.agg(lambda v: f"{v.mean():.3f} ({v.std():.3f})" if v.notna().all() else
                    f"{v.notna().sum()}/{len(v)} seeds").to_string())
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-runs = histories[FW[-1]]
-for i, lr in enumerate(trainable[FW[-1]]):
-    part = runs[runs.lr == lr].groupby("epoch")[["loss", "val_loss", "gap"]].mean()
-    axes[0].semilogy(part.index + 1, part.loss, color=f"C{i}", ls="--", lw=1)
-    axes[0].semilogy(part.index + 1, part.val_loss, color=f"C{i}", label=f"lr {lr:g}")
-    axes[1].plot(part.loss, part.gap, color=f"C{i}", label=f"lr {lr:g}")
-axes[0].axvline(equal_epochs, color="grey", ls=":", lw=1)
-axes[0].set(xlabel="epoch", ylabel="loss (dashed: train, solid: val)", title=f"mean of {repeats} seeds ({FW[-1]})")
-axes[1].axvline(target_loss, color="grey", ls=":", lw=1)
-axes[1].set(xscale="log", xlabel="training loss (log, falling as training goes on →)", ylabel="val loss − train loss",
-            title="the gap against the fit reached")
-axes[1].invert_xaxis()
-axes[0].legend(fontsize=8)
-axes[1].legend(fontsize=8)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The trainable learning rates, mean of `repeats` seeds (the last framework run). Left: training loss (dashed) and validation loss (solid) over the epochs, the dotted line at `equal_epochs`. Right: their gap against the training loss reached, training going on to the right, the dotted line at `target_loss`.", "name": "fig-13-gap-vs-fit"}}
+lr_extremes.plot_gap_vs_fit(histories[FW[-1]], trainable[FW[-1]], equal_epochs, target_loss,
+                            label=f"mean of {repeats} seeds ({FW[-1]})")
 plt.show()
 
 # %%
+gaps = {}  # per framework: seed by seed, the smallest reaching rate's gap at the target minus the largest's
 for name, table in summary.items():
     per = table.set_index(["lr", "seed"])["gap at target"].unstack("lr")
     reached = [lr for lr in trainable[name] if per[lr].notna().all()]
     small, large = min(reached), max(reached)
+    gaps[name] = per[small] - per[large]
     found.append(part_checks.verdict(
-        "C004-1d", name, {f"lr {small:g} vs {large:g}": part_checks.effect(per[small] - per[large])}, threshold=0.05,
+        "C004-1d", name, {f"lr {small:g} vs {large:g}": part_checks.effect(gaps[name])}, threshold=0.05,
         unit="nats", rule=f"gap at train loss {target_loss:g}, smallest minus largest LR reaching it >= 0.05 nats",
         seeds=repeats, scope=SCOPE + f"; framework {name}"))
-    at_e = table.set_index(["lr", "seed"])["gap at E"].unstack("lr")
-    glue(f"c13_gap_e_small_{name}", round(float(at_e[min(trainable[name])].mean()), 2), display=False)
-    glue(f"c13_gap_e_large_{name}", round(float(at_e[max(trainable[name])].mean()), 2), display=False)
-    glue(f"c13_d_{name}", round(float((per[small] - per[large]).mean()), 2), display=False)
-    glue(f"c13_d_noise_{name}", round(float((per[small] - per[large]).std()), 2), display=False)
-    glue(f"c13_d_opposite_{name}", int((per[small] < per[large]).sum()), display=False)
-    glue(f"c13_d_claim_{name}", int((per[small] - per[large] >= 0.05).sum()), display=False)
 print(part_checks.table([v for v in found if v.part == "C004-1d"]).to_string(index=False))
 
+# %% tags=["hide-input"]
+for name, table in summary.items():
+    at_e, d = table.set_index(["lr", "seed"])["gap at E"].unstack("lr"), gaps[name]
+    glue(f"c13_gap_e_small_{name}", round(float(at_e[min(trainable[name])].mean()), 2), display=False)
+    glue(f"c13_gap_e_large_{name}", round(float(at_e[max(trainable[name])].mean()), 2), display=False)
+    glue(f"c13_d_{name}", round(float(d.mean()), 2), display=False)
+    glue(f"c13_d_noise_{name}", round(float(d.std()), 2), display=False)
+    glue(f"c13_d_opposite_{name}", int((d < 0).sum()), display=False)
+    glue(f"c13_d_claim_{name}", int((d >= 0.05).sum()), display=False)
+
 # %% [markdown]
-# Plotted against the epoch, the small learning rates look *less* over-fitted: at epoch
+# {numref}`fig-13-gap-vs-fit` shows both views. Plotted against the epoch, the small learning rates look *less* over-fitted: at epoch
 # `equal_epochs` the smallest rate's gap is {glue:text}`c13_gap_e_small_torch` nats against
 # {glue:text}`c13_gap_e_large_torch` at the largest trainable rate (PyTorch), because they have
 # fitted less. Plotted against the training loss they have reached, the small rates' curves fall
@@ -312,13 +277,7 @@ print(part_checks.table([v for v in found if v.part == "C004-1d"]).to_string(ind
 # the quadratic verdicts of C004-1a and C004-1c are the gradient step chapter's).
 
 # %%
-order = {p: i for i, p in enumerate(["C004-1a", "C004-1b", "C004-1c", "C004-1d", "C004-1e"])}
-final_table = part_checks.table(sorted(found, key=lambda v: (order[v.part], v.framework)))
-print(final_table.drop(columns="verdict").to_string(index=False))
-texts = part_checks.words(found)
-print(f"\nthe frameworks agree on every part: {all(' / ' not in t for t in texts.values())}")
-for part, text in texts.items():
-    glue(f"c13_word_{part}", Markdown(text), display=False)
+texts = part_checks.show_verdicts(found, ["C004-1a", "C004-1b", "C004-1c", "C004-1d", "C004-1e"], glue_as="c13_word_")
 
 # %% [markdown]
 # * **C004-1a** (overshoot, oscillation): {glue:md}`c13_word_C004-1a`. The largest trainable
@@ -341,6 +300,6 @@ for part, text in texts.items():
 # optimizers (momentum, Adam), budgets long enough for the smallest rate to finish, or
 # gradients between the traced epochs.
 
-# %%
+# %% tags=["hide-input"]
 glue("c13_scope", Markdown(SCOPE), display=False)
 glue("c13_repeats", repeats, display=False)

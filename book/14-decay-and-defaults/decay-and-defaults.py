@@ -45,15 +45,13 @@ factors: str = "1,10,100,1000"  # total decay over the run: the last update uses
 default_epochs: int = 10  # epochs of the defaults-vs-grid comparison (batch 32, Keras's default)
 
 # %% tags=["hide-input"]
-import inspect
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
 import lrlab
-from lrlab import many, part_checks, plots, schedules, sensitivity
+from lrlab import decay_grid, framework_defaults, part_checks, plots, sensitivity
 from lrlab.data import digits
 from lrlab.report import glue
 
@@ -65,8 +63,9 @@ P = lrlab.validate(
     default_epochs=lrlab.Int(1, 1000))
 FW, STARTS, FACTORS = P.frameworks, P.start_lrs, P.factors
 backends = lrlab.load_backends(FW)
-lrlab.seed_everything(seed)
 
+# %% tags=["hide-input"]
+lrlab.seed_everything(seed)
 data = digits(seed=0)
 SEEDS = list(range(seed, seed + repeats))
 steps = epochs * -(-len(data.train[0]) // batch_size)
@@ -100,63 +99,46 @@ print(f"frameworks: {', '.join(FW)}; {SCOPE}; decay grid: {len(STARTS)} starting
 # and not the other, the word is "holds only when" that optimizer.
 
 # %%
-def schedule(lr0, factor):
-    if factor == 1:
-        return lr0
-    return schedules.make("exponential", initial_lr=lr0, decay_steps=steps, decay_rate=1.0 / factor)
+configs, labels = decay_grid.grid(STARTS, FACTORS, steps)
 
 
-configs = [{"lr": schedule(lr0, f)} for lr0 in STARTS for f in FACTORS]
-labels = pd.DataFrame([{"start lr": lr0, "factor": f} for lr0 in STARTS for f in FACTORS])
-decay_runs = {}
-for name, backend in backends.items():
-    parts = []
-    for opt in ("sgd", "adam"):
-        for s in SEEDS:
-            history = backend.fit_many(backend.mlp((64, 32, 10), "relu", "softmax", seed=s), data.train, data.val,
-                                       optimizer=opt, loss="categorical_crossentropy", epochs=epochs,
-                                       batch_size=batch_size, configs=configs, seed=s)
-            final = sensitivity.final(history, epochs, optimizer=opt, seed=s)
-            parts.append(pd.concat([final, labels], axis=1))
-    decay_runs[name] = pd.concat(parts, ignore_index=True)
+def one_seed(backend):
+    """The whole grid for one optimizer and seed, trained together (one fit_many call)."""
+    return lambda optimizer, seed: backend.fit_many(
+        backend.mlp((64, 32, 10), "relu", "softmax", seed=seed), data.train, data.val, optimizer=optimizer,
+        loss="categorical_crossentropy", epochs=epochs, batch_size=batch_size, configs=configs, seed=seed)
+
+
+decay_runs = {name: decay_grid.label(sensitivity.sweep(one_seed(backend), epochs, optimizer=["sgd", "adam"],
+                                                       seed=SEEDS), labels) for name, backend in backends.items()}
 if len(FW) == 2:
     a, b = decay_runs["tf"], decay_runs["torch"]
     gap = (a.val_loss - b.val_loss).abs()
     print(f"tf vs torch: runs whose final val loss agrees to 1e-3: {int((gap <= 1e-3).sum())} of {len(gap)}")
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-name = FW[-1]
-cells = sensitivity.spread(decay_runs[name], ["optimizer", "start lr", "factor"], "val_loss")
-for ax, opt in zip(axes, ("sgd", "adam")):
-    view = sensitivity.heatmap_table(cells[cells.optimizer == opt], "start lr", "factor")
-    print(f"{name}, {opt}: mean final val loss over {repeats} seeds, starting LR down, total decay across "
+cells = sensitivity.spread(decay_runs[FW[-1]], ["optimizer", "start lr", "factor"], "val_loss")
+for opt in ("sgd", "adam"):
+    print(f"{FW[-1]}, {opt}: mean final val loss over {repeats} seeds, starting LR down, total decay across "
           "('> 2': a seed ended near chance)")
     print(sensitivity.heatmap_text(cells[cells.optimizer == opt], "start lr", "factor", failed_above=2.0).to_string())
-    for j, f in enumerate(FACTORS):
-        ax.plot(view.index, np.minimum(view[f], 2.5), "o-", ms=3, color=f"C{j}", label=f"decay x{f:g}")
-    ax.axvspan(0.001, 0.01, color="grey", alpha=0.15)
-    ax.set(xscale="log", yscale="log", xlabel="starting learning rate",
-           title=f"{opt} ({name}, mean of {repeats} seeds)")
-axes[0].set(ylabel=f"final val loss after {epochs} epochs")
-axes[0].legend(fontsize=8)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss (mean of `repeats` seeds, the last framework run) against the starting learning rate, one curve per total decay over the run, SGD left and Adam right; the shaded band is the seed's recommended start, and a loss above the cap the axis names is drawn at the cap.", "name": "fig-14-decay-grid"}}
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True, layout="constrained")
+for ax, opt in zip(axes, ("sgd", "adam")):
+    view = sensitivity.heatmap_table(cells[cells.optimizer == opt], "start lr", "factor")
+    plots.loss_vs_lr({f"decay x{f:g}": (view.index, view[f]) for f in FACTORS}, ax=ax, band=(0.001, 0.01), cap=2.5,
+                     ylabel=f"final val loss after {epochs} epochs", title=f"{opt} ({FW[-1]}, mean of {repeats} seeds)",
+                     band_label="the seed's band")
+    ax.set(yscale="log", xlabel="starting learning rate")
+axes[1].set(ylabel="")
 plt.show()
 
 # %%
 decay_found, chosen = [], []
 for name, runs_ in decay_runs.items():
-    measured = {"C004-2a": {}, "C004-2b": {}}
-    for opt in ("sgd", "adam"):
-        per = runs_[runs_.optimizer == opt].pivot_table(index=["start lr", "factor"], columns="seed",
-                                                        values="val_loss")
-        means = per.mean(axis=1)
-        inside = part_checks.best_cell(means, lambda s, f: 0.001 <= s <= 0.01)
-        outside = part_checks.best_cell(means, lambda s, f: not 0.001 <= s <= 0.01)
-        big, small = (part_checks.best_cell(means, keep) for keep in (lambda s, f: f >= 100, lambda s, f: f < 100))
-        measured["C004-2a"][opt] = part_checks.effect(per.loc[inside] / per.loc[outside] - 1)
-        measured["C004-2b"][opt] = part_checks.effect(1 - per.loc[big] / per.loc[small])
-        chosen.append({"framework": name, "optimizer": opt, "best in band": inside, "best outside": outside,
-                       "best decaying >= 100x": big, "best decaying < 100x": small})
+    measured, cells_ = decay_grid.best_cells(runs_, band=(0.001, 0.01), factor=100)
+    chosen += [{"framework": name, **row} for row in cells_]
     scope = SCOPE + f"; {epochs} epochs, batch {batch_size}, SGD and Adam; framework {name}"
     decay_found += [
         part_checks.verdict("C004-2a", name, measured["C004-2a"], threshold=0.1, comparison="<=", unit="(ratio - 1)",
@@ -176,10 +158,7 @@ for part, opt in (("C004-2a", "sgd"), ("C004-2a", "adam"), ("C004-2b", "sgd"), (
     glue(f"c14_{part}_{opt}_sd", round(x["noise"], 3), display=False)
     glue(f"c14_{part}_{opt}_ratio", round(x["effect"] + 1, 2), display=False)
 glue("c14_fw", Markdown(FW[-1]), display=False)
-adam = decay_runs[FW[-1]].query("optimizer == 'adam'").pivot_table(index=["start lr", "factor"], columns="seed",
-                                                                   values="val_loss")
-best_start = adam.mean(axis=1).idxmin()[0]
-d = adam.loc[(best_start, max(FACTORS))] - adam.loc[(best_start, sorted(FACTORS)[1])]
+best_start, d = decay_grid.at_best_start(decay_runs[FW[-1]], "adam", max(FACTORS), sorted(FACTORS)[1])
 print(f"adam, best start {best_start:g}: x{max(FACTORS):g} minus x{sorted(FACTORS)[1]:g}, seed by seed: "
       f"{d.mean():.3f} (std {d.std():.3f}; {d.mean() / d.std():.1f} std)")
 glue("c14_adam_best_start", float(best_start), display=False)
@@ -187,8 +166,9 @@ glue("c14_xmax_gap", round(float(d.mean()), 3), display=False)
 glue("c14_xmax_z", round(float(d.mean() / d.std()), 1), display=False)
 
 # %% [markdown]
-# The shaded band is the seed's recommended start. For Adam the band's best cell ends at
-# {glue:text}`c14_C004-2a_adam_ratio` times the loss of the best cell outside it (the effect,
+# In {numref}`fig-14-decay-grid` the shaded band is the seed's recommended start. For Adam the
+# band's best cell ends at {glue:text}`c14_C004-2a_adam_ratio` times the loss of the best cell
+# outside it (the effect,
 # {glue:text}`c14_C004-2a_adam`, has seed std {glue:text}`c14_C004-2a_adam_sd`): the band is
 # about as good as anything. For SGD the band's best ends at {glue:text}`c14_C004-2a_sgd_ratio`
 # times the best outside it: with {glue:text}`c14_epochs` epochs, SGD from the band does not get
@@ -211,46 +191,8 @@ glue("c14_xmax_z", round(float(d.mean() / d.std()), 1), display=False)
 # weights, from a freshly made layer), not typed here.
 
 # %%
-rows = []
-if "tf" in FW:
-    import keras
-
-    def keras_default(cls, arg):
-        return inspect.signature(getattr(keras.optimizers, cls)).parameters[arg].default
-
-    rows += [{"framework": "Keras", "what": "SGD learning rate", "default": keras_default("SGD", "learning_rate")},
-             {"framework": "Keras", "what": "Adam learning rate", "default": keras_default("Adam", "learning_rate")},
-             {"framework": "Keras", "what": "Adam epsilon", "default": keras_default("Adam", "epsilon")},
-             {"framework": "Keras", "what": "AdamW weight decay", "default": keras_default("AdamW", "weight_decay")},
-             {"framework": "Keras", "what": "RMSprop rho", "default": keras_default("RMSprop", "rho")},
-             {"framework": "Keras", "what": "Dense kernel initializer",
-              "default": inspect.signature(keras.layers.Dense).parameters["kernel_initializer"].default},
-             {"framework": "Keras", "what": "fit batch size", "default": "32 (when batch_size=None)"}]
-if "torch" in FW:
-    import torch
-
-    def torch_default(cls, arg):
-        return inspect.signature(getattr(torch.optim, cls)).parameters[arg].default
-
-    layer = torch.nn.Linear(64, 32)  # torch's own initialisation, drawn by torch
-    torch_bound = float(layer.weight.detach().abs().max())
-    rows += [{"framework": "PyTorch", "what": "SGD learning rate", "default": torch_default("SGD", "lr")},
-             {"framework": "PyTorch", "what": "Adam learning rate", "default": torch_default("Adam", "lr")},
-             {"framework": "PyTorch", "what": "Adam epsilon", "default": torch_default("Adam", "eps")},
-             {"framework": "PyTorch", "what": "AdamW weight decay", "default": torch_default("AdamW", "weight_decay")},
-             {"framework": "PyTorch", "what": "RMSprop rho (alpha)", "default": torch_default("RMSprop", "alpha")},
-             {"framework": "PyTorch", "what": "Linear(64, 32) init: largest |w|, |b|",
-              "default": f"{torch_bound:.2f}, {float(layer.bias.detach().abs().max()):.2f} (1/sqrt(64) = 0.125)"}]
-defaults = pd.DataFrame(rows)
-defaults["default"] = [f"{v:g}" if isinstance(v, float) else str(v) for v in defaults["default"]]
+defaults = framework_defaults.read(FW)
 print(defaults.to_string(index=False))
-comparable = defaults.assign(what=defaults.what.str.replace(" (alpha)", "", regex=False))
-comparable = comparable[comparable.what.isin(["SGD learning rate", "Adam learning rate", "Adam epsilon",
-                                              "AdamW weight decay", "RMSprop rho"])]
-pairs = comparable.pivot(index="what", columns="framework", values="default")
-differing = [w for w, r in pairs.iterrows() if r.nunique() > 1] if pairs.shape[1] == 2 else []
-if len(FW) == 2 and abs(torch_bound - np.sqrt(6 / 96)) > 0.05:
-    differing.append("the initial weights' range")
 print(f"\nGlorot uniform (Keras) for the same layer: |w| up to sqrt(6 / (64 + 32)) = {np.sqrt(6 / 96):.2f}, biases 0")
 
 # %% [markdown]
@@ -285,52 +227,21 @@ print(f"\nGlorot uniform (Keras) for the same layer: |w| up to sqrt(6 / (64 + 32
 #   Holds if at least $0.1$.
 
 # %%
-def torch_style_init(sizes, s):
-    """PyTorch's default Linear initialisation, drawn in numpy: weights and biases ~ U(±1/sqrt(fan_in))."""
-    rng = np.random.default_rng(s)
-    out = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        bound = 1 / np.sqrt(fan_in)
-        out.append((rng.uniform(-bound, bound, (fan_in, fan_out)), rng.uniform(-bound, bound, fan_out)))
-    return out
-
-
 SIZES = (64, 32, 10)
 FINE = 10.0 ** np.arange(-4, 0.01, 0.25)
 COARSE = [1e-4, 1e-3, 1e-2, 1e-1]
-default_rows = []
-for name, backend in backends.items():
-    for held_out, split in (("val", data.val), ("test", data.test)):
-        glorot = backend.fit_many(backend.mlp(SIZES, "relu", "softmax"), data.train, split, optimizer="adam",
-                                  loss="categorical_crossentropy", epochs=default_epochs, batch_size=32,
-                                  configs=many.grid(init_seed=SEEDS, lr=list(FINE)) +
-                                  [{"init_seed": s, "lr": 1e-3, "epsilon": 1e-7} for s in SEEDS], seed=seed)
-        final = sensitivity.final(glorot, default_epochs)
-        final["setting"] = ["grid"] * (len(final) - len(SEEDS)) + ["Keras defaults"] * len(SEEDS)
-        for s in SEEDS:
-            model = backend.mlp(SIZES, "relu", "softmax", weights=torch_style_init(SIZES, s))
-            torch_like = backend.fit_many(model, data.train, split, optimizer="adam",
-                                          loss="categorical_crossentropy", epochs=default_epochs, batch_size=32,
-                                          configs=[{"lr": 1e-3}], seed=seed)
-            final = pd.concat([final, sensitivity.final(torch_like, default_epochs, init_seed=s,
-                                                        setting="PyTorch defaults")], ignore_index=True)
-        default_rows.append(final.assign(framework=name, held_out=held_out))
-runs = pd.concat(default_rows, ignore_index=True)
+runs = pd.concat([framework_defaults.grid_and_default_runs(
+    backend, data.train, {"val": data.val, "test": data.test}, sizes=SIZES, seeds=SEEDS, lrs=FINE,
+    epochs=default_epochs, seed=seed).assign(framework=name) for name, backend in backends.items()], ignore_index=True)
 runs = runs.pivot_table(index=["framework", "setting", "init_seed", "lr"], columns="held_out",
                         values="val_loss").reset_index()
 
-choices = []
-for (name, s), part in runs.groupby(["framework", "init_seed"]):
-    grid = part[part.setting == "grid"]
-    for label, candidates in (("4-point grid", grid[grid.lr.isin(COARSE)]), ("17-point grid", grid)):
-        pick = candidates.loc[candidates.val.idxmin()]
-        choices.append({"framework": name, "seed": s, "setting": label, "chosen lr": pick.lr,
-                        "val loss": pick.val, "test loss": pick.test})
-    for label in ("Keras defaults", "PyTorch defaults"):
-        row = part[part.setting == label].iloc[0]
-        choices.append({"framework": name, "seed": s, "setting": label, "chosen lr": row.lr, "val loss": row.val,
-                        "test loss": row.test})
-choices = pd.DataFrame(choices)
+# %% [markdown]
+# Each grid picks the learning rate with the lowest validation loss, seed by seed; the defaults have
+# nothing to pick.
+
+# %%
+choices = framework_defaults.choices(runs, {"4-point grid": COARSE, "17-point grid": FINE})
 table = choices.groupby(["framework", "setting"], sort=False)[["chosen lr", "val loss", "test loss"]] \
     .agg(["mean", "std"])
 print(f"Adam, {default_epochs} epochs, batch 32, {repeats} seeds (mean and std over seeds)")
@@ -369,13 +280,7 @@ print(part_checks.table(default_found).to_string(index=False))
 
 # %%
 found = decay_found + default_found
-order = {p: i for i, p in enumerate(["C003-4a", "C003-4b", "C004-2a", "C004-2b"])}
-print(part_checks.table(sorted(found, key=lambda v: (order[v.part], v.framework))).drop(columns="verdict")
-      .to_string(index=False))
-texts = part_checks.words(found)
-print(f"\nthe frameworks agree on every part: {all(' / ' not in t for t in texts.values())}")
-for part, text in texts.items():
-    glue(f"c14_words_{part}", Markdown(text), display=False)
+texts = part_checks.show_verdicts(found, ["C003-4a", "C003-4b", "C004-2a", "C004-2b"], glue_as="c14_words_")
 glue("c14_scope", Markdown(SCOPE), display=False)
 
 # %% [markdown]
@@ -398,7 +303,7 @@ glue("c14_scope", Markdown(SCOPE), display=False)
 # default rate may catch up), other models and data, schedules other than exponential decay, and
 # the other defaults (ε, β, initialisation) searched rather than read.
 
-# %%
+# %% tags=["hide-input"]
 glue("c14_epochs", epochs, display=False)
 glue("c14_default_epochs", default_epochs, display=False)
 glue("c14_repeats", repeats, display=False)
