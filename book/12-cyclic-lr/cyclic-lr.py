@@ -59,8 +59,9 @@ import numpy as np
 import pandas as pd
 
 import lrlab
-from lrlab import lr_bands, many_starts, plots, report, schedules, sensitivity, verdicts
+from lrlab import cyclic_basins, lr_bands, plots, report, schedules, sensitivity, verdicts
 from lrlab.data import Wells, digits
+from lrlab.mlp_runs import fit_mlp
 from lrlab.report import glue
 
 plots.setup()  # the book's figures, whatever the caller's matplotlib settings
@@ -93,28 +94,20 @@ print(f"frameworks: {', '.join(FW)}; {STEPS} updates per run")
 # %% tags=["hide-input"]
 surfaces = {"sharp global": Wells(), "wide global": Wells(depths=(2.0, 0.8, 1.2))}
 for label, surface in surfaces.items():
-    table = surface.minima().round(4)
     print(f"--- {label} ---")
-    print(table.to_string())
+    print(surface.minima().round(4).to_string())
 stable = pd.concat([s.minima() for s in surfaces.values()]).max_stable_lr
 for kind, part in (("sharp", stable[stable < 0.5]), ("wide", stable[stable >= 0.5])):
     glue(f"c002_2_{kind}_lr_low", round(float(part.min()), 2), display=False)
     glue(f"c002_2_{kind}_lr_high", round(float(part.max()), 2), display=False)
 
-fig, ax = plt.subplots(figsize=(8, 3.4))
-grid = np.linspace(-5, 5, 801)
-for i, (label, surface) in enumerate(surfaces.items()):
-    ax.plot(grid, surface.loss(grid), color=f"C{i}", label=label)
-    minima = surface.minima()
-    ax.plot(minima.w, minima.loss, "o", color=f"C{i}", ms=5)
-    best = minima[minima["global"]]
-    ax.plot(best.w, best.loss, "*", color=f"C{i}", ms=14)
-ax.set(xlabel="w", ylabel="L(w)", title="the two surfaces (dots: minima, stars: global minima)")
-ax.legend()
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The two one-weight surfaces: on the first the global minimum (star) is a sharp well, on the second the wide well; dots mark the other minima.", "name": "fig-12-surfaces"}}
+cyclic_basins.plot_surfaces(surfaces)
 plt.show()
 
 # %% [markdown]
-# The sharp wells can hold a run only below $\eta \approx$
+# {numref}`fig-12-surfaces` shows the two surfaces. The sharp wells can hold a run only below
+# $\eta \approx$
 # {glue:text}`c002_2_sharp_lr_low`–{glue:text}`c002_2_sharp_lr_high` (the column
 # `max_stable_lr`, $2/L''$); the wide wells hold it up to
 # {glue:text}`c002_2_wide_lr_low`–{glue:text}`c002_2_wide_lr_high`. A triangular cycle
@@ -134,57 +127,24 @@ plt.show()
 
 # %%
 def cyclic(max_lr):
+    """The triangular cycle from base_lr to max_lr and back, step_size_up updates each way."""
     return schedules.make("cyclic", base_lr=base_lr, max_lr=max_lr, step_size_up=step_size_up, mode="triangular")
 
 
-def kind(surface, index):
-    """'global', 'wide' or 'sharp' (a minimum that no rate above 0.5 can hold)."""
-    row = surface.minima().iloc[index]
-    return "global" if row["global"] else ("wide" if row.max_stable_lr > 0.5 else "sharp")
-
-
-def minimum_name(surface, index):
-    return "none" if index < 0 else f"{surface.minima().w.iloc[index]:+.2f} ({kind(surface, index)})"
-
-
 sharp = surfaces["sharp global"]
-sharp_minima = sharp.minima()
-escape_rows, traces = [], {}
-for max_lr in MAX_LRS:
-    for name in FW:
-        path = many_starts.descend_many(name, sharp.loss, sharp_minima.w + 0.01, cyclic(max_lr), STEPS)
-        for i, end in enumerate(sharp.landed(path[-1])):
-            traces[name, max_lr, i] = path[:, i]
-            escape_rows.append({"max_lr": max_lr, "framework": name, "start": minimum_name(sharp, i),
-                                "end": minimum_name(sharp, int(end)), "left": end != i})
-escapes = pd.DataFrame(escape_rows)
+escapes, traces = cyclic_basins.escapes(FW, sharp, cyclic, MAX_LRS, STEPS, offset=0.01)
 print(escapes.pivot_table(index=["max_lr", "start"], columns="framework", values="end", aggfunc="first").to_string())
 if len(FW) == 2:
-    gap = max(float(np.abs(traces[key].astype(np.float64) - traces[("torch", *key[1:])]).max())
-              for key in traces if key[0] == "tf")
-    same_end = escapes.groupby(["max_lr", "start"])["end"].nunique().eq(1).all()
-    print(f"same end in both frameworks: {bool(same_end)}; largest |w_tf - w_torch| along a run: "
-          + ("below 1e-5" if gap < 1e-5 else "above 0.1 (the bouncing phase amplifies float32 rounding)"
-             if gap > 0.1 else f"{gap:.0e}"))
+    print(cyclic_basins.escape_agreement(escapes, traces))
 
-# %% tags=["hide-input"]
-global_index = int(np.flatnonzero(sharp_minima["global"])[0])
-fig, (ax_lr, ax_w) = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
-for j, max_lr in enumerate(MAX_LRS):
-    ax_lr.plot(cyclic(max_lr)(np.arange(STEPS)), color=f"C{j}", label=f"max_lr {max_lr:g}")
-    for name in FW:
-        ax_w.plot(np.arange(STEPS), traces[name, max_lr, global_index], color=f"C{j}",
-                  ls="-" if name == "tf" else "--", label=f"{name}, max_lr {max_lr:g}")
-for w in sharp_minima.w:
-    ax_w.axhline(w, color="grey", lw=0.6)
-ax_lr.set(ylabel="learning rate", title="runs started next to the (sharp) global minimum")
-ax_lr.legend(fontsize=8)
-ax_w.set(xlabel="update", ylabel="w (grey: the minima)")
-ax_w.legend(fontsize=8, ncol=2)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Top: the cyclical schedules, one per `max_lrs`. Bottom: the runs started next to the global (sharp) minimum of the first surface, TensorFlow solid and PyTorch dashed; grey lines mark the three minima.", "name": "fig-12-escape"}}
+global_index = int(np.flatnonzero(sharp.minima()["global"])[0])
+cyclic_basins.plot_escape(traces, sharp, cyclic, MAX_LRS, FW, STEPS, start=global_index)
 plt.show()
 
 # %% [markdown]
-# With the smaller maximum nothing happens: the rate is above $2/L''$ of the sharp wells for part
+# With the smaller maximum nothing happens ({numref}`fig-12-escape`): the rate is above $2/L''$ of
+# the sharp wells for part
 # of each cycle, but not high enough to throw a run out of them — it bounces inside the well and
 # settles again when the rate comes down — so every run ends where it started: the cycle is
 # harmless and useless. With the larger maximum the runs do leave the sharp minima: the iterate
@@ -225,40 +185,20 @@ plt.show()
 
 # %%
 w0s = np.linspace(-4.5, 4.5, starts)
-count_rows = []
-for label, surface in surfaces.items():
-    minima, start_basin = surface.minima(), surface.basin(w0s)
-    for max_lr in MAX_LRS:
-        for name in FW:
-            ends = surface.landed(many_starts.descend_many(name, surface.loss, w0s, cyclic(max_lr), STEPS)[-1])
-            for w0, b, e in zip(w0s, start_basin, ends):
-                count_rows.append({"framework": name, "surface": label, "max_lr": max_lr, "w0": w0,
-                                   "start kind": kind(surface, b), "end": minimum_name(surface, int(e)),
-                                   "left": b != e, "small lr at global": bool(minima["global"].iloc[b]),
-                                   "cycle at global": bool(e >= 0 and minima["global"].iloc[e])})
-counts = pd.DataFrame(count_rows)
-local = counts[counts["start kind"] != "global"]
-left = local.groupby(["framework", "max_lr", "start kind"])["left"].mean().unstack("framework")
-at_global = counts.groupby(["surface", "max_lr", "framework"])[["small lr at global", "cycle at global"]].mean()
+counts = cyclic_basins.count_ends(FW, surfaces, cyclic, MAX_LRS, w0s, STEPS)
+left, at_global = cyclic_basins.left_shares(counts), cyclic_basins.global_shares(counts)
 print(f"{starts} starts per surface; share of the starts in a local minimum's basin that left it:")
 print(left.map(report.share_text).to_string())
 print("\nshare of all starts that end at the global minimum:")
 print(at_global.map(report.share_text).unstack("framework").to_string())
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Where each run from the `starts` starting points ends, on each surface, for the largest of `max_lrs` (the last framework of `frameworks`); red marks a run that left the basin it started in.", "name": "fig-12-ends"}}
 top = MAX_LRS[-1]
-fig, axes = plt.subplots(1, len(surfaces), figsize=(10, 3.4), sharey=True, squeeze=False)
-for ax, (label, part) in zip(axes[0], counts[(counts.max_lr == top) & (counts.framework == FW[-1])]
-                             .groupby("surface", sort=False)):
-    ends = part.end.astype("category")
-    ax.scatter(part.w0, ends.cat.codes, c=part.left, cmap="coolwarm", s=14)
-    ax.set_yticks(range(len(ends.cat.categories)), ends.cat.categories)
-    ax.set(xlabel="start w0", title=f"{label} (red: left its start basin)")
-axes[0][0].set(ylabel=f"where the run ends ({FW[-1]}, max_lr {top:g})")
+cyclic_basins.plot_ends(counts, top, FW[-1])
 plt.show()
 
 # %% [markdown]
-# The figure reads the same on both surfaces: the runs that started in a sharp basin move, and
+# {numref}`fig-12-ends` reads the same on both surfaces: the runs that started in a sharp basin move, and
 # nearly all move to the same place, the wide well (a few runs that start far out on the bowl
 # have not arrived anywhere by the end: "none"); the runs that started in the wide basin stay.
 # On the surface where the wide well is the global minimum, the cyclical rate therefore "finds
@@ -272,22 +212,8 @@ scope = (f"1-D Wells surfaces (sharp and wide global minimum), plain SGD on one 
          f"{base_lr:g} to max_lr {', '.join(f'{m:g}' for m in MAX_LRS)}, {STEPS} updates, {starts} starts")
 found = []
 for name in FW:
-    leave = {f"{k} minimum, max_lr {m:g}": (round(float(left.loc[(m, k), name]), 1), None)
-             for m in MAX_LRS for k in ("sharp", "wide") if (m, k) in left.index}
-    found.append(lr_bands.judge(
-        "C002-2a", name, leave, LEAVE, seeds=None, scope=scope, regime="surfaces",
-        rule=f"share of runs started in a local minimum's basin that end elsewhere > {LEAVE} (small constant LR: 0)",
-        evidence="; ".join(f"{k}: {report.share_text(v[0])}" for k, v in leave.items())))
-    g = at_global.xs(name, level="framework")
-    gain = {f"{s.split()[0]} global minimum, max_lr {m:g}":
-            (round(float(g.loc[(s, m), "cycle at global"] - g.loc[(s, m), "small lr at global"]), 1), None)
-            for s in surfaces for m in MAX_LRS}
-    found.append(lr_bands.judge(
-        "C002-2b", name, gain, FIND, seeds=None, scope=scope, regime="surfaces",
-        rule=f"share of starts ending at the global minimum, cycle minus small constant LR, >= {FIND}",
-        evidence="; ".join(f"{s}, max_lr {m:g}: cycle {report.share_text(g.loc[(s, m), 'cycle at global'])}, small "
-                           f"LR {report.share_text(g.loc[(s, m), 'small lr at global'])}" for s in surfaces
-                           for m in MAX_LRS)))
+    found.append(cyclic_basins.judge_leave(name, left, MAX_LRS, LEAVE, scope=scope))
+    found.append(cyclic_basins.judge_find(name, at_global, surfaces, MAX_LRS, FIND, scope=scope))
 print(lr_bands.table(found, digits=1).to_string(index=False))
 
 # %% [markdown]
@@ -322,44 +248,44 @@ mlp_schedules = {
     "cosine decay": schedules.make("cosine", initial_lr=mlp_max_lr, decay_steps=total_steps,
                                    alpha=mlp_base_lr / mlp_max_lr),
 }
-labels = list(mlp_schedules)
-finals, curves = [], {}
-for name, backend in backends.items():
-    for s in range(seed, seed + mlp_seeds):
-        history = backend.fit_many(backend.mlp((64, 32, 10), "relu", "softmax", seed=s), data.train, data.val,
-                                   optimizer="sgd", loss="categorical_crossentropy", epochs=mlp_epochs,
-                                   batch_size=mlp_batch_size, configs=[{"lr": lr} for lr in mlp_schedules.values()],
-                                   seed=s)
-        for m, label in enumerate(labels):
-            curves[name, label, s] = history[history.model == m]
-        finals.append(sensitivity.final(history, mlp_epochs, framework=name, seed=s)
-                      .assign(schedule=lambda t: [labels[m] for m in t.model]))
-mlp = pd.concat(finals, ignore_index=True).rename(columns={"loss": "train loss", "val_loss": "val loss",
-                                                         "val_accuracy": "val accuracy"})
+labels, MLP_SEEDS = list(mlp_schedules), list(range(seed, seed + mlp_seeds))
+
+# %% [markdown]
+# The three schedules of one seed are three configurations of one `fit_many` call
+# ({py:func}`lrlab.mlp_runs.fit_mlp`); {py:func}`lrlab.sensitivity.sweep` makes the call per
+# framework and seed and keeps where each model ended.
+
+# %%
+curves = {}
+
+
+def run(framework, seed):
+    """Train the three schedules from one seed; keep each model's history for the figure."""
+    history = fit_mlp(backends[framework], data, "sgd", [{"lr": lr} for lr in mlp_schedules.values()], seed,
+                      epochs=mlp_epochs, batch_size=mlp_batch_size)
+    curves.update({(framework, label, seed): history[history.model == m] for m, label in enumerate(labels)})
+    return history
+
+
+mlp = sensitivity.sweep(run, mlp_epochs, framework=FW, seed=MLP_SEEDS)
+mlp = mlp.assign(schedule=[labels[m] for m in mlp.model]).rename(
+    columns={"loss": "train loss", "val_loss": "val loss", "val_accuracy": "val accuracy"})
+
+# %%
 mlp_summary = mlp.groupby(["schedule", "framework"], sort=False)[["train loss", "val loss", "val accuracy"]] \
     .agg(["mean", "std"]).round(3)
 print(mlp_summary.to_string())
 if len(FW) == 2:
-    pair = mlp.pivot_table(index=["schedule", "seed"], columns="framework", values="val loss")
-    gap = float((pair.tf - pair.torch).abs().max())
-    print(f"largest |val loss tf - val loss torch| over all runs: {'below 1e-5' if gap < 1e-5 else f'{gap:.0e}'}")
+    print(sensitivity.agreement({fw: mlp[mlp.framework == fw] for fw in FW}, ["schedule", "seed"], "val loss",
+                                1e-5).attrs["text"])
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-for i, label in enumerate(mlp_schedules):
-    history = curves[FW[0], label, seed]
-    axes[0].plot(history.epoch, history.lr, color=f"C{i}", label=label)
-    for s in range(seed, seed + mlp_seeds):
-        h = curves[FW[0], label, s]
-        axes[1].semilogy(h.epoch, h.loss, color=f"C{i}", lw=1, label=label if s == seed else None)
-axes[0].set(xlabel="epoch", ylabel="LR of the epoch's last update", title="schedules")
-axes[1].set(xlabel="epoch", ylabel="training loss (log)", title=f"training loss, {mlp_seeds} seeds ({FW[0]})")
-axes[0].legend(fontsize=8)
-axes[1].legend(fontsize=8)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The MLP on the digits data under the three schedules (the first framework of `frameworks`): left, the learning rate at the end of each epoch; right, the training loss of each of the `mlp_seeds` seeds.", "name": "fig-12-mlp"}}
+cyclic_basins.plot_schedules(curves, labels, FW[0], MLP_SEEDS)
 plt.show()
 
 # %% [markdown]
-# On the network neither part can be decided: nobody knows its minima, so "left a local minimum"
+# {numref}`fig-12-mlp` shows the schedules and the training they give: the cycle's training loss
+# is the bumpiest, rising around the peaks of the rate. On the network neither part can be decided: nobody knows its minima, so "left a local minimum"
 # and "found the global one" cannot be observed. The digits regime therefore records both parts
 # as "not testable here", with the network's numbers as the evidence of what a cycle does there.
 
