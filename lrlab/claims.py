@@ -31,7 +31,6 @@ after the notebooks; the page is never typed by hand.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import statistics
@@ -584,23 +583,17 @@ def write_page(book=BOOK, records=None) -> Path:
 
 def main(argv=None) -> int:
     """Write (or with ``--check`` verify) the claims page; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m lrlab.claims",
-                                     description="Write book/claims.md and its figure from the verdict records "
-                                                 "of the executed notebooks.")
-    parser.add_argument("--book", default=str(BOOK), help="the book folder (default: the repository's book/)")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if the page or figure is stale, a part lacks a verdict, or a "
-                             "record cannot be used")
-    args = parser.parse_args(argv)
+    from lrlab.notebooks import page_parser, stale_page
+
+    args = page_parser("python -m lrlab.claims", "Write book/claims.md and its figure from the verdict records of "
+                       "the executed notebooks.", "the page or figure is stale, a part lacks a verdict, or a record "
+                       "cannot be used", BOOK).parse_args(argv)
     book = Path(args.book)
     records = verdict_records(book)
     gaps, bad = missing(records), problems(records)
     stale = False
     if args.check:
-        path = book / PAGE_NAME
-        if not path.exists() or path.read_text(encoding="utf-8") != build_page(records):
-            print(f"{path} is stale: run python -m lrlab.claims", file=sys.stderr)
-            stale = True
+        stale = stale_page(book / PAGE_NAME, build_page(records), "python -m lrlab.claims")
         if _figure_stale(book, records):
             print(f"{book / FIGURE_NAME} is stale: run python -m lrlab.claims", file=sys.stderr)
             stale = True

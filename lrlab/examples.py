@@ -30,7 +30,6 @@ what the stored notebooks give. The page is never typed by hand.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -359,22 +358,17 @@ def write_page(book=BOOK, records=None) -> Path:
 
 def main(argv=None) -> int:
     """Write (or with ``--check`` verify) the examples page; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m lrlab.examples",
-                                     description="Write book/examples.md from the example records of the executed "
-                                                 "notebooks.")
-    parser.add_argument("--book", default=str(BOOK), help="the book folder (default: the repository's book/)")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if the page is stale or an example lacks a framework's record")
+    from lrlab.notebooks import page_parser, stale_page
+
+    parser = page_parser("python -m lrlab.examples", "Write book/examples.md from the example records of the "
+                         "executed notebooks.", "the page is stale or an example lacks a framework's record", BOOK)
     args = parser.parse_args(argv)
     book = Path(args.book)
     records = example_records(book)
     lacking, bad = gaps(records), malformed(records)
     stale = False
     if args.check:
-        path = book / PAGE_NAME
-        stale = not path.exists() or path.read_text(encoding="utf-8") != build_page(records)
-        if stale:
-            print(f"{path} is stale: run python -m lrlab.examples", file=sys.stderr)
+        stale = stale_page(book / PAGE_NAME, build_page(records), "python -m lrlab.examples")
     else:
         print(f"wrote {write_page(book, records)}: {len(CATALOGUE) - len(lacking)} of {len(CATALOGUE)} examples "
               f"recorded in every framework they run in ({len(records)} records)")

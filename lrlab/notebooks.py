@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 __all__ = ["MAX_CHANGED_PIXELS", "TIMING", "VOLATILE_CELL_KEYS", "VOLATILE_NOTEBOOK_KEYS", "coalesce_streams",
-           "same_but_noise", "same_but_timings", "strip_volatile", "write_atomically"]
+           "page_parser", "same_but_noise", "same_but_timings", "stale_page", "strip_volatile", "write_atomically"]
 
 #: the share of a figure's pixels that may change while it still counts as the same figure
 #: (a curve point moved by another CPU's rounding; a restyled or replotted figure changes far more)
@@ -53,6 +53,36 @@ def write_atomically(path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def page_parser(prog: str, description: str, check: str, book: Path):
+    """Return the argument parser of a generated page's command (``python -m lrlab.claims``, ``lrlab.examples``).
+
+    Options: ``--book`` (the book folder, default ``book``) and ``--check``
+    (write nothing; ``check`` says when the command then exits 1).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--book", default=str(book), help="the book folder (default: the repository's book/)")
+    parser.add_argument("--check", action="store_true", help=f"write nothing; exit 1 if {check}")
+    return parser
+
+
+def stale_page(path: Path, expected: str, command: str) -> bool:
+    """Return whether the page at ``path`` is missing or differs from ``expected``; if so, say which command remakes it.
+
+    >>> import tempfile
+    >>> page = Path(tempfile.mkdtemp()) / "page.md"
+    >>> stale_page(page, "text", "python -m lrlab.claims")
+    True
+    >>> page.write_text("text", encoding="utf-8") and stale_page(page, "text", "python -m lrlab.claims")
+    False
+    """
+    stale = not path.exists() or path.read_text(encoding="utf-8") != expected
+    if stale:
+        print(f"{path} is stale: run {command}", file=sys.stderr)
+    return stale
 
 
 def coalesce_streams(outputs: list) -> list:

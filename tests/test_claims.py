@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
+from conftest import write_record_notebook
 
 from lrlab import claims
 from lrlab._claims_grid import stored_digest
-from lrlab.records import MIME_TYPE
 from lrlab.verdicts import WORDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,15 +129,7 @@ def test_the_page_and_its_figure_are_what_the_generator_makes_from_the_stored_no
 # the generator, on small books made here
 # ----------------------------------------------------------------------------------------
 def _notebook(path: Path, title: str, records: list[tuple[str, object]]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_markdown_cell(f"# {title}\n\nSome prose."))
-    cell = nbformat.v4.new_code_cell("lrlab.verdicts.record(...)")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={MIME_TYPE: {"name": name, "value": value},
-                                                                  "text/plain": f"recorded {name}"})
-                    for name, value in records]
-    nb.cells.append(cell)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    write_record_notebook(path, title, records, "lrlab.verdicts.record(...)")
 
 
 def _v(part, framework, word, regime="digits", **fields):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
+from conftest import write_record_notebook
 
 from lrlab import examples
-from lrlab.records import MIME_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
 #: where the seed catalogue lives: beside the checkout (../shared) or inside it (shared/)
@@ -69,15 +68,7 @@ def test_the_page_is_in_the_table_of_contents_after_the_claims_page():
 # the generator, on a small book made here
 # ----------------------------------------------------------------------------------------
 def _notebook(path: Path, title: str, records: list[tuple[str, object]]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_markdown_cell(f"# {title}\n\nSome prose."))
-    cell = nbformat.v4.new_code_cell("lrlab.record(...)")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={MIME_TYPE: {"name": name, "value": value},
-                                                                  "text/plain": f"recorded {name}"})
-                    for name, value in records]
-    nb.cells.append(cell)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    write_record_notebook(path, title, records, "lrlab.record(...)")
 
 
 def test_a_direct_record_gives_its_frameworks_numbers_and_link(tmp_path):
