@@ -10,6 +10,7 @@ on every row, no gradient flows back, and the output is one constant.
 * :func:`active_units` — how many ReLU units of each hidden layer are alive on some row;
 * :func:`outcomes` — each run of a ``fit_many`` history as *learns*, *dead* or *diverged*;
 * :func:`survival` — the share of runs that learn, per design × Adam ε × framework;
+* :func:`epsilon_decides` — whether ε changes that share by more than the seed noise;
 * :func:`layer_weights`, :func:`design_differences` — the seed programs' weights, the two designs side by side;
 * :func:`lr_runs`, :func:`lr_summary` — Adam from several initial LRs and seeds, with test metrics per epoch;
 * :func:`early_stop`, :func:`stopping_effects` — Keras's early-stopping rule applied to those histories (C001-2c);
@@ -25,9 +26,9 @@ import pandas as pd
 
 from lrlab import many, schedules, training
 
-__all__ = ["OUTCOMES", "active_units", "design_differences", "designs", "early_stop", "finetune_runs",
-           "layer_weights", "lr_runs", "lr_summary", "outcomes", "related_task", "stopping_effects", "survival",
-           "survival_table"]
+__all__ = ["OUTCOMES", "active_units", "design_differences", "designs", "early_stop", "epsilon_decides",
+           "finetune_runs", "layer_weights", "lr_runs", "lr_summary", "outcomes", "related_task", "stopping_effects",
+           "survival", "survival_table"]
 
 #: what a run can end as, in the order the tables show them
 OUTCOMES = ("learns", "dead", "diverged")
@@ -114,6 +115,30 @@ def survival_table(runs: pd.DataFrame) -> pd.DataFrame:
     table = runs.groupby(["design", "framework", "epsilon"], sort=False).outcome.agg(share).unstack("epsilon")
     table.columns = [f"ε = {e:g}" for e in table.columns]
     return table
+
+
+def epsilon_decides(runs: pd.DataFrame, seeds: int) -> tuple[pd.DataFrame, dict]:
+    """Return ``(table, measures)``: does Adam's ε decide whether a run of :func:`survival` learns?
+
+    Per design × framework: the effect is the largest change, between two values
+    of ε, of the share of runs that learn; the seed noise is twice the standard
+    error of a difference of two shares, ``2·sqrt(2·p̄(1 − p̄)/n)`` (``p̄`` the
+    share over all ε, ``n = seeds``); ε *decides* when the effect exceeds it.
+    ``table`` also counts the draws (initial-weight seeds) whose outcome changes
+    with ε. ``measures`` holds the series ``share`` (per design, framework, ε),
+    ``effect``, ``noise`` and ``flips`` (per design and framework).
+    """
+    learns = runs.assign(learns=runs.outcome == "learns")
+    by = learns.groupby(["design", "framework"])
+    share = learns.groupby(["design", "framework", "epsilon"]).learns.mean()
+    effect = share.groupby(["design", "framework"]).agg(lambda s: s.max() - s.min())
+    noise = 2 * np.sqrt(2 * by.learns.mean() * (1 - by.learns.mean()) / seeds)
+    flips = learns.groupby(["design", "framework", "init_seed"]).learns.nunique().gt(1)
+    flips = flips.groupby(["design", "framework"]).sum()
+    table = pd.DataFrame({"largest change of the share with ε": effect, "seed noise (2 s.e.)": noise,
+                          "ε decides": np.where(effect > noise, "yes", "no: within the seed noise"),
+                          "draws whose outcome changes with ε": flips.astype(str) + f" of {seeds}"})
+    return table, {"share": share, "effect": effect, "noise": noise, "flips": flips}
 
 
 def layer_weights(layers) -> list:

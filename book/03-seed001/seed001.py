@@ -65,7 +65,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 import lrlab
-from lrlab import part_verdicts, plots, report, schedules, seed001, training
+from lrlab import part_verdicts, plots, report, schedules, seed001, seed001_figures, training
 from lrlab.data import seed001_task
 from lrlab.report import glue
 
@@ -84,7 +84,6 @@ backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 task = seed001_task(seed=seed)  # x_train 1000×20, x_test 200×20, y = 1[sum(x) > 10]
 train, val = training.holdout(task.x_train, task.y_train, 0.2)  # Keras's validation_split=0.2
-LINE = {"tf": "-", "torch": "--"}
 band = lambda v: "over 0.90" if v > 0.9 else f"{v:.2f}"  # noqa: E731 (float32 accuracies: 2nd decimal is CPU noise)
 e001_1_runs, e001_2_runs = {}, {}  # the seed's programs and their twins, by framework
 print(f"frameworks: {', '.join(FW)}; training rows {len(train[0])}, validation rows {len(val[0])}, "
@@ -174,16 +173,11 @@ if "torch" in FW and run_seed_code:
           f"{band(h.val_accuracy.iloc[-1])}; every hidden layer keeps an active unit: {alive}")
 
 # %% [markdown]
-# E001-1's figure, accuracy and validation accuracy per epoch, in both frameworks (solid:
-# Keras as written; dashed: the PyTorch twin):
+# {numref}`fig-03-e001-1` is E001-1's figure, accuracy and validation accuracy per epoch, in
+# both frameworks (solid: Keras as written; dashed: the PyTorch twin).
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.4))
-for name, h in e001_1_runs.items():
-    ax.plot(h.accuracy, LINE[name], color="C0", label=f"{name}: accuracy")
-    ax.plot(h.val_accuracy, LINE[name], color="C1", label=f"{name}: val_accuracy")
-ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0.4, 1.02), title="E001-1 as written (Keras) and its PyTorch twin")
-ax.legend(fontsize=8)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "E001-1's figure in both frameworks: training accuracy (mean over each epoch's batches) and validation accuracy per epoch of the seed's Keras program as written (solid) and of its PyTorch twin (dashed).", "name": "fig-03-e001-1"}}
+seed001_figures.plot_e001_1(e001_1_runs)
 plt.show()
 final = {name: band(h.val_accuracy.iloc[-1]) for name, h in e001_1_runs.items()}
 if final:
@@ -269,16 +263,11 @@ if e001_2_runs:
     print(table.rename_axis("epoch").to_string(float_format=lambda v: f"{v:.2f}"))
 
 # %% [markdown]
-# E001-2's figure, the training loss per epoch, in both frameworks (dashed: PyTorch as
-# written; solid: the Keras twin):
+# {numref}`fig-03-e001-2` is E001-2's figure, the training loss per epoch, in both frameworks
+# (dashed: PyTorch as written; solid: the Keras twin).
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.4))
-for name, run in e001_2_runs.items():
-    ax.plot(run["loss"], LINE[name], label=f"{name}: training loss (full batch)")
-ax.axhline(np.log(2), color="0.6", lw=0.8, label="ln 2: a constant output")
-ax.set(xlabel="epoch", ylabel="training loss", title="E001-2 as written (PyTorch) and its Keras twin")
-ax.legend(fontsize=8)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "E001-2's figure in both frameworks: the full-batch training loss per epoch of the seed's PyTorch program as written (dashed) and of its Keras twin (solid); the grey line is the loss of a constant output, ln 2.", "name": "fig-03-e001-2"}}
+seed001_figures.plot_e001_2(e001_2_runs)
 plt.show()
 final = {name: round(float(run["loss"].iloc[-1]), 2) for name, run in e001_2_runs.items()}
 if final:
@@ -314,19 +303,13 @@ print(differences.to_string())
 glue("lr_ratio_1", lr_ratio["E001-1 design"], display=False)
 glue("lr_ratio_2", lr_ratio["E001-2 design"], display=False)
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.4))
-epoch_axis, updates_per_epoch = np.arange(epochs), -(-len(train[0]) // batch_size)
-ax.step(epoch_axis, seed_schedule(epoch_axis * updates_per_epoch + updates_per_epoch - 1), where="post",
-        label="E001-1: ExponentialDecay(staircase) per update")
-ax.plot(epoch_axis, per_epoch_schedule(epoch_axis), label="E001-2: ExponentialLR per epoch")
-ax.set(xlabel="epoch", ylabel="learning rate (last update of the epoch)", yscale="log",
-       title=f"The same two numbers, {initial_lr:g} and {decay_rate:g}, give two schedules")
-ax.legend()
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The learning rate of each epoch's last update under the two designs' schedules: E001-1's staircase decay counted in updates and E001-2's decay counted in epochs, from the same `initial_lr` and `decay_rate`; log scale.", "name": "fig-03-schedules"}}
+seed001_figures.plot_designs(seed_schedule, per_epoch_schedule, epochs, -(-len(train[0]) // batch_size), initial_lr,
+                             decay_rate)
 plt.show()
 
 # %% [markdown]
-# The decay parameters read the same, but they count different things. Keras counts optimizer
+# The decay parameters read the same, but they count different things ({numref}`fig-03-schedules`). Keras counts optimizer
 # **updates**: with 800 rows in batches of 32 there are 25 updates an epoch, so
 # `decay_steps=100` multiplies the rate by `0.96` every 4 epochs, 24 times in 100 epochs. PyTorch
 # counts **epochs**, and each epoch is a single full-batch update, so its rate is multiplied by
@@ -355,17 +338,8 @@ for name, backend in backends.items():
                                    loss="binary_crossentropy", epochs=epochs, batch_size=batch_size, seed=seed)
     print(f"{name:>5}: time: {time.perf_counter() - start:.1f} s")
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-for name, history in harmonised.items():
-    axes[0].plot(history.epoch, history.loss, LINE[name], label=f"{name}: training loss")
-    axes[0].plot(history.epoch, history.val_loss, LINE[name], label=f"{name}: validation loss")
-    axes[1].plot(history.epoch, history.val_accuracy, LINE[name], label=f"{name}: validation accuracy")
-axes[0].set(xlabel="epoch", ylabel="binary cross-entropy", yscale="log",
-            title="harmonised pair (solid tf, dashed torch)")
-axes[1].set(xlabel="epoch", ylabel="accuracy", ylim=(0.4, 1.0))
-for ax in axes:
-    ax.legend(fontsize=8)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The harmonised pair, E001-1's design with the same initial weights, batches, schedule and Adam in both frameworks (solid TensorFlow, dashed PyTorch): training and validation loss per epoch (left, log scale) and validation accuracy (right).", "name": "fig-03-harmonised"}}
+seed001_figures.plot_harmonised(harmonised)
 plt.show()
 
 # %%
@@ -385,7 +359,7 @@ if len(FW) == 2:
 lrlab.record("e001_3:test", {name: {k: round(v, 3) for k, v in r.items()} for name, r in test_results.items()})
 
 # %% [markdown]
-# The two frameworks now tell the same story: the curves coincide to the width of the line,
+# The two frameworks now tell the same story ({numref}`fig-03-harmonised`): the curves coincide to the width of the line,
 # including the first epochs stuck at $\ln 2$ and the recovery. They are not bit-identical, and
 # the printed gap says by how much. The cross-framework tests (`tests/test_parity.py`) trace
 # the remainder to Keras's own arithmetic: it keeps the learning rate in a float32 variable and
@@ -435,21 +409,13 @@ print(seed001.survival_table(runs).to_string())
 print(runs.groupby(["design", "framework", "outcome"]).size().unstack(fill_value=0).to_string())
 
 # %%
-learns = runs.assign(learns=runs.outcome == "learns")
-by = learns.groupby(["design", "framework"])
-share = learns.groupby(["design", "framework", "epsilon"]).learns.mean()
-effect = share.groupby(["design", "framework"]).agg(lambda s: s.max() - s.min())
-noise = 2 * np.sqrt(2 * by.learns.mean() * (1 - by.learns.mean()) / survival_seeds)
-flips = learns.groupby(["design", "framework", "init_seed"]).learns.nunique().gt(1)
-flips = flips.groupby(["design", "framework"]).sum()
-verdict = pd.DataFrame({"largest change of the share with ε": effect, "seed noise (2 s.e.)": noise,
-                        "ε decides": np.where(effect > noise, "yes", "no: within the seed noise"),
-                        "draws whose outcome changes with ε": flips.astype(str) + f" of {survival_seeds}"})
+verdict, measures = seed001.epsilon_decides(runs, survival_seeds)
+share, effect, noise, flips = (measures[k] for k in ("share", "effect", "noise", "flips"))
 print(verdict.to_string(float_format=lambda v: f"{v:.2f}"))
 agree = "— (one framework ran)"
 if len(FW) == 2:
-    both = learns.pivot_table(index=["design", "epsilon", "init_seed"], columns="framework", values="outcome",
-                              aggfunc="first")
+    both = runs.pivot_table(index=["design", "epsilon", "init_seed"], columns="framework", values="outcome",
+                            aggfunc="first")
     agree = f"{int((both.tf == both.torch).sum())} of {len(both)}"
     print(f"runs whose outcome is the same in both frameworks: {agree}")
 glue("fw_agree", Markdown(agree), display=False)
@@ -503,16 +469,8 @@ print(f"medians over {repeats} initial-weight seeds (max for the stuck epochs)")
 print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
 lrlab.record("e001:adam_lr_comparison", summary.reset_index().round(3))
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, len(LRS), figsize=(3.6 * len(LRS), 3.4), sharey=True, squeeze=False)
-for ax, lr in zip(axes[0], LRS):
-    for (name, _), h in lr_runs[lr_runs.lr0 == lr].groupby(["framework", "model"]):
-        r = int(h.init_seed.iloc[0]) - seed
-        ax.plot(h.epoch, h.val_loss, LINE[name], color=f"C{r % 10}", lw=0.8,
-                label=f"{name}, init seed {seed + r}" if lr == LRS[0] and r < 3 else None)
-    ax.set(title=f"Adam from lr {lr:g}", xlabel="epoch", yscale="log")
-axes[0][0].set_ylabel("validation loss")
-axes[0][0].legend(fontsize=7)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Validation loss per epoch of the harmonised experiment from each initial learning rate of `compare_lrs` (one panel each), for every initial-weight seed (one colour per seed) in both frameworks (solid TensorFlow, dashed PyTorch); log scale.", "name": "fig-03-adam-lrs"}}
+seed001_figures.plot_lr_runs(lr_runs, LRS, seed)
 plt.show()
 
 # %%
@@ -526,7 +484,7 @@ loss_001 = summary["final train loss"].xs(LRS[len(LRS) // 2], level="lr")
 glue("mid_lr_train_loss", float(loss_001.max()), display=False)
 
 # %% [markdown]
-# What the high rate does. At `0.1` the first updates kill most hidden units (above), and for
+# What the high rate does ({numref}`fig-03-adam-lrs`). At `0.1` the first updates kill most hidden units (above), and for
 # the first epochs the training loss sits at $\ln 2$; runs whose units all die stay there for
 # every epoch (the column of stuck epochs gives the longest-stuck run; the column of runs that
 # learn, the survivors). Where enough units survive, the decaying rate lets them grow back into
@@ -586,19 +544,12 @@ for name, backend in backends.items():
 workdir.cleanup()
 print(pd.DataFrame(stopped).to_string(float_format=lambda v: f"{v:.4f}"))
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.4))
-for name in FW:
-    full = lr_runs.query("framework == @name and lr0 == @stopping_lr and init_seed == @seed")
-    ax.plot(full.epoch, full.val_loss, LINE[name], color="C0", label=f"{name}: validation loss, all epochs")
-    ax.axvline(stopped[name]["best epoch"], color="C2", ls=LINE[name], label=f"{name}: best epoch (checkpoint)")
-    ax.axvline(stopped[name]["stopped at epoch"] or epochs - 1, color="C3", ls=LINE[name], label=f"{name}: early stop")
-ax.set(xlabel="epoch", ylabel="validation loss", yscale="log", title=f"Adam from lr {stopping_lr:g}")
-ax.legend(fontsize=7)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Early stopping on the run from the rate in `stopping_lr` with the first initial-weight seed: validation loss over all epochs, the best epoch (restored, and written by the checkpoint) and the epoch where early stopping ended the run, per framework (solid TensorFlow, dashed PyTorch).", "name": "fig-03-early-stop"}}
+seed001_figures.plot_early_stop(lr_runs, stopped, stopping_lr, seed, epochs)
 plt.show()
 
 # %% [markdown]
-# Early stopping triggers and keeps the model of the best validation epoch; the checkpoint
+# Early stopping triggers ({numref}`fig-03-early-stop`) and keeps the model of the best validation epoch; the checkpoint
 # file reloads to that model (the two test losses in the table). The two frameworks may stop
 # at different epochs: this is the sensitive run from `0.01`, where their trajectories separate.
 #
@@ -703,18 +654,9 @@ print(f"means and seed std over {finetune_seeds} draws:")
 print(ft_table.to_string(float_format=lambda v: f"{v:.3f}"))
 lrlab.record("c001_2:finetune", ft_table.round(3).reset_index().to_dict(orient="list"))
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7, 3.4))
-runs_ft, width = list(dict.fromkeys(finetune.run)), 0.8 / len(FW)
-for i, name in enumerate(FW):
-    part = ft_table.loc[name].loc[runs_ft]
-    x = np.arange(len(runs_ft)) + i * width
-    ax.bar(x, part["new-task test accuracy", "mean"], width * 0.9, yerr=part["new-task test accuracy", "std"],
-           label=f"{name}: new task", color="C0", alpha=0.6 + 0.4 * i)
-    ax.plot(x, part["old-task test accuracy", "mean"], "o", color="C3", label=f"{name}: old task" if i == 0 else None)
-ax.set_xticks(np.arange(len(runs_ft)) + width * (len(FW) - 1) / 2, runs_ft)
-ax.set(ylabel="test accuracy (mean, seed std)", ylim=(0.5, 1.0), title="fine-tuning on the tilted task")
-ax.legend(fontsize=8, loc="lower left")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fine-tuning on the tilted task: mean test accuracy on the new task (bars, seed standard deviation as error bars) and on the old task (dots) after fine-tuning at `finetune_lr`, at a tenth of it, and after training from scratch, per framework.", "name": "fig-03-finetune"}}
+runs_ft = list(dict.fromkeys(finetune.run))
+seed001_figures.plot_finetune(ft_table, runs_ft, FW)
 plt.show()
 
 # %%
@@ -743,7 +685,7 @@ glue("before_acc", float(means.loc[runs_ft[0], "new-task accuracy before"]), dis
 glue("c2d_words", Markdown("; ".join(f"{v.framework}: *{v.text}*" for v in found_2d)), display=False)
 
 # %% [markdown]
-# The verdict, per framework: {glue:md}`c2d_words`. Pre-training is worth a lot: from
+# The verdict, per framework: {glue:md}`c2d_words`. Pre-training is worth a lot ({numref}`fig-03-finetune`): from
 # scratch, 100 rows give a mean of {glue:text}`scratch_acc:.2f` on the new task, while the
 # pre-trained network starts at {glue:text}`before_acc:.2f` before any fine-tuning. On the new
 # task — what fine-tuning is for — the smaller rate is *worse*: in the same number of epochs
