@@ -165,8 +165,8 @@ def float64_gaps(trace, w0, lr, steps: int) -> dict:
 def plot_descent(traces: dict, minimum: float, published: bool):
     """Draw ``w`` after each step of each framework's trace (and, if ``published``, the seed's points); return the axes.
 
-    The frameworks are drawn in :data:`lrlab.plots.FRAMEWORK_STYLE`; a grey line
-    marks the minimum.
+    The frameworks are drawn in :data:`lrlab.plots.FRAMEWORK_STYLE`, the published
+    points as open black squares around them; a grey line marks the minimum.
     """
     import matplotlib.pyplot as plt
 
@@ -175,7 +175,8 @@ def plot_descent(traces: dict, minimum: float, published: bool):
     ax = plt.subplots(figsize=(7, 3.6), layout="constrained")[1]
     overlay(traces, "step", "w", ax=ax, label="{framework}: w after each step", markersize=3)
     if published:
-        ax.plot(range(40), [float(r[3]) for r in E004_4_PUBLISHED], "k.", ms=4, label="seed 004, published")
+        ax.plot(range(40), [float(r[3]) for r in E004_4_PUBLISHED], "ks", ms=7, mfc="none", zorder=3,
+                label="seed 004, published")
     ax.axhline(minimum, color="grey", lw=0.8)
     ax.set(xlabel="step", ylabel="w", title="E004-4: gradient descent on (w + 1)²")
     ax.legend()

@@ -221,7 +221,7 @@ for fused in (True, False):
 # The curve tells the same story: in {numref}`fig-01-golden-curve` both frameworks lie on the
 # seed's published points.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The weight after each of the `steps` gradient steps of E004-4 on (w + 1)\u00b2, in TensorFlow and PyTorch (float32 SGD with the seed's exponential decay), over the points seed 004 published; the grey line is the minimum.", "name": "fig-01-golden-curve"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The weight after each of the `steps` gradient steps of E004-4 on (w + 1)\u00b2, in TensorFlow and PyTorch (float32 SGD with the seed's exponential decay), inside the open squares of the points seed 004 published; the grey line is the minimum.", "name": "fig-01-golden-curve"}}
 golden.plot_descent(traces, quadratic.c, published=SEED_SETTINGS)
 plt.show()
 
