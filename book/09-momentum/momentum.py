@@ -156,7 +156,8 @@ ax.set(title="the first 40 updates on the ravine (start at 0, star: minimum)")
 plt.show()
 
 # %% [markdown]
-# {numref}`fig-09-ravine` shows the zig-zag across the ravine and how momentum changes it: at the same
+# {numref}`fig-09-ravine` shows the zig-zag across the ravine and how momentum changes it: at
+# the same
 # effective step the step-by-step sign flips become a slow swing with a fraction of the
 # reversals. At the same raw rate — a ten times larger step — the swing is wider and the count
 # is not lower than plain descent's. Momentum also pays with overshoot *along* the ravine, where
@@ -200,7 +201,8 @@ if len(FW) == 2:
 
 # %% [markdown]
 # The mean final validation loss over the seeds, learning rates down, momenta across, in each
-# framework ({numref}`fig-09-effective-step` shows the spread between seeds). A run at the edge of stability
+# framework ({numref}`fig-09-effective-step` shows the spread between seeds). A run at the edge
+# of stability
 # ends wherever the last bits of its arithmetic send it, which differs from one CPU to the next
 # (such a mean moved in its first decimal between our two kernel settings), so a cell where some
 # seed ended above $1$ — far above the runs that train, close to chance ($\ln 10 \approx 2.3$) —
@@ -254,7 +256,8 @@ axes[1].get_legend().remove()
 plt.show()
 
 # %% [markdown]
-# In {numref}`fig-09-effective-step`, against the raw learning rate the curves are the same shape shifted to the left: each tenfold
+# In {numref}`fig-09-effective-step`, against the raw learning rate the curves are the same
+# shape shifted to the left: each tenfold
 # step in $1/(1-\mu)$ moves the rates that train well about a decade lower. Against the
 # effective step $\eta/(1-\mu)$ their rising (too small) side falls on one curve — wherever plain
 # SGD trains well, momentum $\mu = 0.9$ at a tenth of the rate ends at almost the same loss (the

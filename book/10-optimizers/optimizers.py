@@ -43,12 +43,13 @@ decay_rows: int = 200  # training rows of the weight-decay comparison (few, so t
 decay_epochs: int = 100
 
 # %% tags=["hide-input"]
+from functools import partial
+
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
 import lrlab
-from lrlab import lr_bands, many, numpy_adam, plots, report, sensitivity, verdicts
+from lrlab import decoupled_decay, lr_bands, many, plots, report, sensitivity
 from lrlab.data import digits
 from lrlab.report import glue
 from lrlab.training import OPTIMIZERS
@@ -62,10 +63,7 @@ P = lrlab.validate(
 FW, OPTS = P.frameworks, P.optimizers
 backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
-
-data = digits(seed=0)
 LRS = 10.0 ** np.arange(lr_min_exp, lr_max_exp + 1e-9, 0.25)
-SEEDS = range(seed, seed + repeats)
 print(f"frameworks: {', '.join(FW)}; optimizers {OPTS} with lrlab's defaults "
       f"{ {o: OPTIMIZERS[o] for o in OPTS} }; {len(LRS)} learning rates from {LRS[0]:g} to {LRS[-1]:g}")
 
@@ -87,68 +85,52 @@ print(f"frameworks: {', '.join(FW)}; optimizers {OPTS} with lrlab's defaults "
 # (`FAILED_ABOVE`, {py:func}`lrlab.sensitivity.good_band`).
 
 # %%
-runs = {}
-for name, backend in backends.items():
-    parts = []
-    for opt in OPTS:
-        for s in SEEDS:
-            history = backend.fit_many(backend.mlp((64, 32, 10), "relu", "softmax", seed=s), data.train, data.val,
-                                       optimizer=opt, loss="categorical_crossentropy", epochs=epochs,
-                                       batch_size=batch_size, configs=many.grid(lr=list(LRS)), seed=s)
-            parts.append(sensitivity.final(history, epochs, optimizer=opt, seed=s))
-    runs[name] = pd.concat(parts, ignore_index=True)
+data = digits(seed=0)
+SEEDS = range(seed, seed + repeats)
+
+
+def train_grid(backend, optimizer, seed):
+    """One fit_many call: the models of every learning rate, for one optimizer and one seed."""
+    return backend.fit_many(backend.mlp((64, 32, 10), "relu", "softmax", seed=seed), data.train, data.val,
+                            optimizer=optimizer, loss="categorical_crossentropy", epochs=epochs,
+                            batch_size=batch_size, configs=many.grid(lr=list(LRS)), seed=seed)
+
+
+runs = {name: sensitivity.sweep(partial(train_grid, backend), epochs, optimizer=OPTS, seed=SEEDS)
+        for name, backend in backends.items()}
 FAILED_ABOVE = 1.0  # a final val loss above this marks a run near breakdown (chance: ln 10 = 2.3)
 tables = {name: sensitivity.spread(runs[name], ["optimizer", "lr"], "val_loss") for name in FW}
+
+# %% tags=["hide-input"]
 if len(FW) == 2:
-    a, b = runs["tf"], runs["torch"]
     calm_lr = {"sgd": 0.32, "momentum": 0.032}  # half a decade or more below the best LR; others: 0.01
-    calm = a.lr <= a.optimizer.map(lambda o: calm_lr.get(o, 0.01))
-    gap = (a.val_loss - b.val_loss).abs()
+    paired = sensitivity.agreement(runs, ["optimizer", "lr", "seed"], "val_loss", tol=1e-3)
+    calm = paired.lr <= paired.optimizer.map(lambda o: calm_lr.get(o, 0.01))
     print(f"tf vs torch: runs half a decade or more below the best LR ({calm_lr}, others 0.01) agree to 1e-3: "
-          f"{bool((gap[calm] <= 1e-3).all())}; nearer breakdown they part (see the text)")
+          f"{bool(paired.agree[calm].all())}; nearer breakdown they part (see the text)")
 
 # %%
-def optimizer_bands(table, threshold):
-    """For each optimizer: the best lr and the band of good lrs of its mean curve ("> 1" grid points: failed)."""
-    rows = []
-    for opt in OPTS:
-        part = table[table.optimizer == opt].sort_values("lr")
-        mean = part["mean"].where(part["max"] <= FAILED_ABOVE, np.inf)
-        i = int(mean.to_numpy().argmin())
-        good = part.lr[mean <= threshold]
-        rows.append({"optimizer": opt, "best lr": part.lr.iloc[i], "best val loss": mean.iloc[i],
-                     "seed std at best": part["std"].iloc[i], "good lrs from": good.min(), "to": good.max(),
-                     "band (decades)": sensitivity.good_band(part.lr, mean, threshold, FAILED_ABOVE)})
-    return pd.DataFrame(rows)
-
-
 thresholds = {name: good_factor * float(t["mean"].min()) for name, t in tables.items()}
-bands = {name: optimizer_bands(tables[name], thresholds[name]) for name in FW}
+bands = {name: lr_bands.mean_bands(tables[name], "optimizer", thresholds[name], FAILED_ABOVE, order=OPTS).rename(
+    columns={"smallest good lr": "good lrs from", "largest good lr": "to"}) for name in FW}
 for name in FW:
     print(f"{name}: best mean val loss {tables[name]['mean'].min():.3f}; 'good' = mean val loss <= "
           f"{thresholds[name]:.3f}\n{bands[name].to_string(index=False, float_format=lambda v: f'{v:.3g}')}\n")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss of the MLP after `epochs` epochs against the learning rate, one colour per optimizer: the mean over `repeats` seeds, shaded from the best seed to the worst, capped near chance; dotted: the good threshold; bars at the bottom: each optimizer's band of good rates. PyTorch where both frameworks ran.", "name": "fig-10-bands"}}
 name = FW[-1]
-table = tables[name]
-fig, ax = plt.subplots(figsize=(8, 4))
-cap = 2.5
-for i, opt in enumerate(OPTS):
-    part = table[table.optimizer == opt].sort_values("lr")
-    ax.plot(part.lr, np.minimum(part["mean"], cap), "o-", ms=3, color=f"C{i}", label=opt)
-    ax.fill_between(part.lr, np.minimum(part["min"], cap), np.minimum(part["max"], cap), color=f"C{i}", alpha=0.2)
-    good = bands[name].set_index("optimizer").loc[opt]
+ax = lr_bands.plot_mean_curves(tables[name], "optimizer", order=OPTS, threshold=thresholds[name])
+for i, good in enumerate(bands[name].to_dict("records")):  # in the order of OPTS, like the curves
     if np.isfinite(good["good lrs from"]):
         ax.plot([good["good lrs from"], good["to"]], [0.06 + 0.025 * i] * 2, color=f"C{i}", lw=4)
-ax.axhline(thresholds[name], color="grey", ls=":", lw=1)
-ax.set(xscale="log", yscale="log", xlabel="learning rate", ylim=(0.05, 3),
-       ylabel=f"final val loss (mean, band: {repeats} seeds)",
+ax.set(yscale="log", ylim=(0.05, 3), xlabel="learning rate",
+       ylabel=f"final val loss, nats (mean, band: {repeats} seeds)",
        title=f"{name}: final val loss after {epochs} epochs (bars: the good learning rates)")
-ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# The four curves have the same shape — too small a rate barely trains in ten epochs, too large
+# The four curves of {numref}`fig-10-bands` have the same shape — too small a rate barely
+# trains in ten epochs, too large
 # a one breaks the network — and differ mainly in *where* they sit. Adam's good rates lie well
 # below SGD's (the tables above), because Adam divides each step by the gradient's running scale: its
 # learning rate is close to the size of the step in weight space, while SGD's step is the
@@ -166,15 +148,15 @@ plt.show()
 
 # %%
 BAND_GAIN = 0.25  # decades
-n_train = len(data.train[0])
-scope_1a = (f"digits ({n_train} training rows), MLP 64-32-10, {epochs} epochs, batch {batch_size}, {repeats} seeds, "
-            f"{len(LRS)} LRs 10^{lr_min_exp:g}..10^{lr_max_exp:g}, lrlab's default hyperparameters")
+BASELINES = {"sgd": "plain SGD", "momentum": "SGD with momentum 0.9"}
+scope_1a = (f"digits ({len(data.train[0])} training rows), MLP 64-32-10, {epochs} epochs, batch {batch_size}, "
+            f"{repeats} seeds, {len(LRS)} LRs 10^{lr_min_exp:g}..10^{lr_max_exp:g}, lrlab's default hyperparameters")
 found = []
 for name in FW:
     b = lr_bands.seed_bands(runs[name], "optimizer", thresholds[name], FAILED_ABOVE).pivot(index="seed",
                                                                                              columns="optimizer")
     wider = {f"against {label}": lr_bands.mean_std(b["band"]["adam"] - b["band"][base])
-             for base, label in (("sgd", "plain SGD"), ("momentum", "SGD with momentum 0.9")) if base in b["band"]}
+             for base, label in BASELINES.items() if base in b["band"]}
     print(f"{name}: band of good lrs per seed (decades)\n{b['band'].round(2).to_string()}\n")
     found.append(lr_bands.judge(
         "C002-1a", name, wider, BAND_GAIN, scope=scope_1a, seeds=repeats,
@@ -193,7 +175,8 @@ print(lr_bands.table(found).to_string(index=False))
 # gradient and shrinks every weight by the same factor $1 - \eta\lambda$ per step. lrlab's
 # optimizers offer only the decoupled form in both frameworks (Keras has no L2-in-the-gradient
 # Adam; PyTorch's `Adam(weight_decay=…)` is one, but lrlab does not expose it), so the
-# comparison runs by hand in numpy (`lrlab.numpy_adam`, float32) on the model whose gradient is
+# comparison runs by hand in numpy (`lrlab.numpy_adam`, float32; the sweep and its summary:
+# {py:mod}`lrlab.decoupled_decay`) on the model whose gradient is
 # one line — softmax regression, the MLP without its hidden layer — on `decay_rows` training
 # rows for `decay_epochs` epochs, so that there is something to regularise. The decoupled branch
 # is first checked against each framework's own AdamW; the L2 branch differs from it by the one
@@ -212,58 +195,34 @@ print(lr_bands.table(found).to_string(index=False))
 
 # %%
 small = (data.train[0][:decay_rows], data.train[1][:decay_rows])
-DECAY_LRS = 10.0 ** np.arange(-3, -0.49, 0.5)
-DECAYS = np.r_[0.0, 10.0 ** np.arange(-4, 0.01, 0.5)]
-grid = many.grid(lr=list(DECAY_LRS), weight_decay=list(DECAYS))
-lrs, decays = [c["lr"] for c in grid], [c["weight_decay"] for c in grid]
 check = many.grid(lr=[0.01, 0.1], weight_decay=[0.0, 0.1])
-hand = numpy_adam.adam_softmax(small, data.val, [c["lr"] for c in check], [c["weight_decay"] for c in check],
-                               coupled=False, seed=seed, epochs=5, batch_size=32)
 check_gap = {}
 for name, backend in backends.items():
-    history = backend.fit_many(backend.mlp((64, 10), output_activation="softmax", seed=seed), small, data.val,
-                               optimizer="adamw", loss="categorical_crossentropy", epochs=5, batch_size=32,
-                               configs=check, seed=seed)
-    native = sensitivity.final(history, 5).val_loss.to_numpy()
-    check_gap[name] = report.gap_text(float(np.max(np.abs(hand - native) / native)), 1e-4)
+    check_gap[name] = report.gap_text(decoupled_decay.framework_gap(backend, small, data.val, check, seed), 1e-4)
     print(f"decoupled decay by hand (float32) vs {name}'s AdamW (4 settings, 5 epochs): largest relative gap "
           f"{check_gap[name]}")
 
 # %%
-decay_rows_ = []
-for coupled, label in ((True, "Adam + L2"), (False, "AdamW")):
-    for s in SEEDS:
-        losses = numpy_adam.adam_softmax(small, data.val, lrs, decays, coupled=coupled, seed=s,
-                                         epochs=decay_epochs, batch_size=32)
-        decay_rows_.append(pd.DataFrame({"form": label, "lr": lrs, "decay": decays, "seed": s, "val_loss": losses}))
-decay_runs = pd.concat(decay_rows_, ignore_index=True)
+DECAY_LRS = 10.0 ** np.arange(-3, -0.49, 0.5)
+DECAYS = np.r_[0.0, 10.0 ** np.arange(-4, 0.01, 0.5)]
+decay_runs = decoupled_decay.sweep(small, data.val, DECAY_LRS, DECAYS, SEEDS, epochs=decay_epochs)
 decay = sensitivity.spread(decay_runs, ["form", "lr", "decay"], "val_loss")
 
-# %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-summary = []
-for ax, form in zip(axes, ("Adam + L2", "AdamW")):
-    view = sensitivity.heatmap_table(decay[decay.form == form], "decay", "lr")
-    image = ax.imshow(np.minimum(view.to_numpy(), 1.5), origin="lower", aspect="auto", cmap="viridis_r", vmax=1.5)
-    for i, d in enumerate(view.index):
-        for j, lr in enumerate(view.columns):
-            ax.text(j, i, f"{view.loc[d, lr]:.2f}", ha="center", va="center", fontsize=6,
-                    color="white" if view.loc[d, lr] < 0.6 else "black")
-    ax.set_xticks(range(len(view.columns)), [f"{v:.3g}" for v in view.columns])
-    ax.set_yticks(range(len(view.index)), [f"{v:.3g}" for v in view.index])
-    ax.set(xlabel="learning rate", title=f"{form}: final val loss ({repeats} seeds)")
-    (best_decay, best_lr), column = view.stack().idxmin(), view[view.stack().idxmin()[1]]
-    summary.append({"form": form, "best val loss": view.to_numpy().min(), "best lr": best_lr, "best decay": best_decay,
-                    "no decay at that lr": column.iloc[0],
-                    "largest decay within 10% of the best": column[column <= 1.1 * view.to_numpy().min()].index.max()})
-axes[0].set(ylabel="weight decay λ (0 at the bottom)")
-fig.colorbar(image, ax=axes, label="val loss (capped at 1.5)")
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss of softmax regression on `decay_rows` rows after `decay_epochs` epochs, mean over `repeats` seeds, over learning rate and weight decay: Adam with the decay as an L2 penalty in its gradient (left) and AdamW (right). Colours on a log scale, capped; red frames the best decay at each learning rate; the bottom row is no decay.", "name": "fig-10-decay-maps"}}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+for ax, form in zip(axes, decoupled_decay.FORMS):
+    plots.heatmap(sensitivity.heatmap_table(decay[decay.form == form], "decay", "lr"), ax=ax, cap=1.5,
+                  failed_above=10.0,  # no cut: deterministic numpy runs, every cell shows its mean
+                  xlabel="learning rate", ylabel="weight decay λ", title=f"{form}: final val loss ({repeats} seeds)")
 plt.show()
-decay_summary = pd.DataFrame(summary)
+
+# %%
+decay_summary = decoupled_decay.summary(decay)
 print(decay_summary.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
 # %% [markdown]
-# The two maps share their bottom row (no decay) and part company above it. With the L2 penalty
+# The two maps of {numref}`fig-10-decay-maps` share their bottom row (no decay) and part
+# company above it. With the L2 penalty
 # in Adam's gradient a small $\lambda$ already costs accuracy and a larger one ruins the model at
 # every learning rate: for the many weights whose loss gradient is tiny, the normalised penalty
 # gradient is of order one, so they are pulled to zero at the full learning rate. With decoupled
@@ -276,46 +235,37 @@ print(decay_summary.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 # better is what the verdict below measures.
 
 # %%
-best = decay_runs.groupby(["form", "seed"])["val_loss"].min().unstack("form")
-gain = lr_bands.mean_std((best["Adam + L2"] - best["AdamW"]) / best["Adam + L2"])
+best = decay_runs.groupby(["form", "seed"])["val_loss"].min().unstack("form")  # the best of the grid, per seed
 DECAY_GAIN = 0.05  # AdamW's best val loss lower by at least 5 % of Adam + L2's
-d = decay_summary.set_index("form")
-print(f"best val loss per seed (over {len(grid)} lr x decay settings):\n{best.round(3).to_string()}\n")
-found_1b = [lr_bands.judge(
-    "C002-1b", verdicts.FRAMEWORK_FREE, {"-": gain}, DECAY_GAIN, seeds=repeats,
+settings = len(DECAY_LRS) * len(DECAYS)
+print(f"best val loss per seed (over {settings} lr x decay settings):\n{best.round(3).to_string()}\n")
+found_1b = [decoupled_decay.judge(
+    best, decay_summary, DECAY_GAIN, seeds=repeats,
     scope=f"digits, softmax regression in numpy (float32), {decay_rows} training rows, {decay_epochs} epochs, "
-          f"batch 32, {len(DECAY_LRS)} LRs x {len(DECAYS)} decays, {repeats} seeds",
-    rule=f"AdamW's best val loss (lr and decay tuned, per seed) lower than Adam + L2's by >= {DECAY_GAIN:.0%}",
-    evidence=f"relative gain of AdamW {gain[0]:.3f} (seed std {gain[1]:.3f}); largest decay within 10% of the "
-             f"best loss: AdamW {d.loc['AdamW', 'largest decay within 10% of the best']:.2g}, Adam + L2 "
-             f"{d.loc['Adam + L2', 'largest decay within 10% of the best']:.2g}")]
+          f"batch 32, {len(DECAY_LRS)} LRs x {len(DECAYS)} decays, {repeats} seeds")]
 
 # %%
-for name in FW:
-    found_1b.append(verdicts.record(verdicts.Verdict(
-        part="C002-1b", framework=name, word="not testable here", rule="see the framework-free verdict",
-        scope="lrlab's optimizers", evidence=f"lrlab's {name} optimizers apply Adam's weight decay only decoupled "
-        f"(AdamW; Keras has no Adam with L2 in the gradient), so both forms run in numpy (framework 'none'), whose "
-        f"AdamW matches {name}'s to a relative {check_gap[name]}")))
+found_1b += [decoupled_decay.not_testable(name, check_gap[name]) for name in FW]
 print(lr_bands.table(found_1b, digits=3).to_string(index=False))
 
 # %%
 v = {(f.part, f.framework): f for f in found + found_1b}
 for name in FW:
     for condition, c in v["C002-1a", name].extra["conditions"].items():
-        key = "sgd" if "plain" in condition else "momentum"
-        glue(f"c002_1a_{key}_{name}", round(c["effect"], 2), display=False)
-        glue(f"c002_1a_{key}_noise_{name}", round(c["noise"], 2), display=False)
+        lr_bands.glue_effect(f"c002_1a_{'sgd' if 'plain' in condition else 'momentum'}", name, c["effect"], c["noise"])
     glue(f"c002_1a_word_{name}", lr_bands.Words(v["C002-1a", name].text), display=False)
 best_lr = bands[FW[-1]].set_index("optimizer")["best lr"]
 if {"sgd", "adam"} <= set(OPTS):
     glue("c002_1a_apart", round(float(np.log10(best_lr["sgd"] / best_lr["adam"])), 2), display=False)
-glue("c002_1b_gain", round(gain[0], 3), display=False)
-glue("c002_1b_noise", round(gain[1], 3), display=False)
+
+# %%
+tolerance = decay_summary.set_index("form")["largest decay within 10% of the best"]
+glue("c002_1b_gain", v["C002-1b", "none"].effect, display=False)
+glue("c002_1b_noise", v["C002-1b", "none"].noise, display=False)
 glue("c002_1b_word", lr_bands.Words(v["C002-1b", "none"].text), display=False)
 glue("c002_1b_l2_better", int((best["Adam + L2"] < best["AdamW"]).sum()), display=False)
-glue("c002_1b_tol_adamw", float(f"{d.loc['AdamW', 'largest decay within 10% of the best']:.2g}"), display=False)
-glue("c002_1b_tol_l2", float(f"{d.loc['Adam + L2', 'largest decay within 10% of the best']:.2g}"), display=False)
+glue("c002_1b_tol_adamw", float(f"{tolerance['AdamW']:.2g}"), display=False)
+glue("c002_1b_tol_l2", float(f"{tolerance['Adam + L2']:.2g}"), display=False)
 
 # %% [markdown]
 # ## Verdicts
