@@ -64,9 +64,7 @@ test: $(STAMP) unit nbval site
 unit: $(STAMP)
 	ruff check lrlab tests benchmarks book
 	python -m pytest tests -n 2 --dist loadfile -m "not site"
-	python -m pytest --doctest-modules -p no:cacheprovider lrlab/schedules.py lrlab/plateau.py lrlab/range_test.py \
-	  lrlab/many.py lrlab/backend.py lrlab/golden.py lrlab/report.py lrlab/sensitivity.py lrlab/verdicts.py \
-	  lrlab/kernels.py lrlab/plots.py
+	python -m pytest --doctest-modules -p no:cacheprovider lrlab  # every module's examples
 
 nbval: nbval-native nbval-emulated
 

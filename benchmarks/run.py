@@ -112,10 +112,25 @@ def mlp_flops(sizes, n_train: int, n_val: int, epochs: int) -> float:
     return epochs * (n_train * (6 * macs - 2 * first) + n_val * 2 * macs)
 
 
-def matmul_peak(torch, tf, repeat: int = 5, n: int = 2048) -> dict:
-    """Return the best FLOP/s of an n×n float32 matrix product in each framework."""
-    a = torch.randn(n, n)
-    b = tf.random.normal((n, n))
+def cnn_flops(spec, n_train: int, n_val: int, epochs: int) -> float:
+    """Return the matrix-product FLOPs of training one CNN (im2col view), 2 per multiply-add.
+
+    Each convolution j is a product of the patches ``(out_length_j, width_j·in_j)``
+    with the kernel ``(width_j·in_j, out_j)``, the dense layer one of
+    ``(1, flat)`` with ``(flat, classes)``; per training row forward, weight
+    gradients and input gradients (none for the data) as in :func:`mlp_flops`.
+    """
+    lengths, ins = spec.lengths, (1, *spec.channels[:-1])
+    macs = [lengths[j + 1] * spec.kernel_size[j] * ins[j] * spec.channels[j] for j in range(len(spec.channels))]
+    macs.append(lengths[-1] * spec.channels[-1] * spec.classes)
+    total = sum(macs)
+    return epochs * (n_train * (6 * total - 2 * macs[0]) + n_val * 2 * total)
+
+
+def matmul_peak(torch, tf, repeat: int = 5, n: int = 2048, dtype: str = "float32") -> dict:
+    """Return the best FLOP/s (per CPU second) of an n×n matrix product in each framework, in ``dtype``."""
+    a = torch.randn(n, n, dtype=getattr(torch, dtype))
+    b = tf.cast(tf.random.normal((n, n)), dtype)
     flops = 2.0 * n ** 3
     torch_time = timed(lambda: a @ a, repeat)[1]
     tf_time = timed(lambda: tf.matmul(b, b).numpy(), repeat)[1]
@@ -236,13 +251,23 @@ def main(argv=None) -> pd.DataFrame:
                             loss="categorical_crossentropy", epochs=args.cnn_epochs, batch_size=100)
             return clock.read()
 
+        peak64 = matmul_peak(torch, tf, dtype="float64")
+        print("  float64 matmul peak (GFLOP per CPU second): "
+              + ", ".join(f"{k} {v / 1e9:.1f}" for k, v in peak64.items()), flush=True)
         for name, backend in (("torch", lpt), ("tf", ltf)):
             cnn_many(backend, models=2, epochs=1)  # warm-up
             backend.fit(backend.cnn(), split.train, split.val, optimizer=backend.optimizer("adam", 1e-3),
                         loss="categorical_crossentropy", epochs=1, batch_size=100)
             batched = timed(lambda backend=backend: cnn_many(backend), args.repeat)
-            row(f"e-{name}", cnn_grid, name, f"{args.cnn_models} x lrlab.{name}.fit", cnn_sequential(backend),
-                f"lrlab.{name}.fit_many", batched)
+            flops = args.cnn_models * cnn_flops(training.CNNSpec(), len(split.train[0]), len(split.val[0]),
+                                                args.cnn_epochs)
+            sequential = cnn_sequential(backend)
+            row(f"e-{name}", cnn_grid, name, f"{args.cnn_models} x lrlab.{name}.fit", sequential,
+                f"lrlab.{name}.fit_many", batched, flops,
+                f"compute-bound: CPU ratio at most the float64 matmul peak over the single fit's rate = "
+                f"{peak64[name] / (flops / sequential[1]):.1f}x")
+            print(f"    {rows[-1]['note']} (the single fit runs at {flops / sequential[1] / 1e9:.1f} GFLOP per CPU "
+                  f"second, fit_many at {flops / batched[1] / 1e9:.1f})", flush=True)
 
     # (d) FLOP/s against the machine's matmul peak --------------------------------------------
     peaks = matmul_peak(torch, tf) if "d" in args.sections else {"torch": np.nan, "tf": np.nan}

@@ -15,6 +15,10 @@ how far the final validation loss moves:
   lists them;
 * :func:`judge` and :func:`judge_penalties` turn the effects into the recorded
   verdicts of C003-1a/b/c (:func:`lrlab.part_verdicts.judge`).
+
+Chapter 18 asks the same of MNIST-1D in validation accuracy, on any set of
+hyperparameters: :func:`configurations` lists the moves one at a time from a
+base configuration, :func:`importance` measures each hyperparameter's range.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import pandas as pd
 
 from lrlab import many, part_verdicts, sensitivity
 from lrlab.mlp_runs import fit_mlp
+from lrlab.params import ParameterError
 
-__all__ = ["EFFECT", "adam_sweeps", "effects", "effects_table", "judge", "judge_penalties", "mean_std",
-           "per_seed_effect", "plot_points"]
+__all__ = ["EFFECT", "adam_sweeps", "configurations", "effects", "effects_table", "importance", "judge",
+           "judge_penalties", "mean_std", "per_seed_effect", "plot_points"]
 
 #: the column of :func:`effects_table` that holds the mean effect
 EFFECT = "effect (worst - best, capped)"
@@ -164,3 +169,49 @@ def plot_points(points: pd.DataFrame, hyperparameters, *, ylabel: str, title: st
     axes[0][0].set(ylabel=ylabel)
     fig.suptitle(title, fontsize=10, y=1.03)
     return fig
+
+
+def configurations(base: dict, ranges: dict) -> list[dict]:
+    """Return the configurations that move one hyperparameter at a time away from ``base``.
+
+    ``ranges`` maps a hyperparameter to the values it takes (its base value
+    among them or not); every configuration is ``base`` with one value changed,
+    plus ``base`` itself once, each tagged with ``"moved"`` (the name, or
+    ``"base"``).
+
+    >>> configurations({"lr": 0.1, "batch_size": 50}, {"lr": [0.01, 0.1], "batch_size": [25]})
+    [{'lr': 0.1, 'batch_size': 50, 'moved': 'base'}, {'lr': 0.01, 'batch_size': 50, 'moved': 'lr'}, \
+{'lr': 0.1, 'batch_size': 25, 'moved': 'batch_size'}]
+    """
+    unknown = set(ranges) - set(base)
+    if unknown:
+        raise ParameterError(f"ranges names {sorted(unknown)}, which base does not have; allowed: {sorted(base)}")
+    configs = [base | {"moved": "base"}]
+    for name, values in ranges.items():
+        configs += [base | {name: v, "moved": name} for v in values if v != base[name]]
+    return configs
+
+
+def importance(results: pd.DataFrame, value: str = "value") -> pd.DataFrame:
+    """Return, per hyperparameter and seed, how far ``value`` moves across that hyperparameter's range.
+
+    ``results`` has one row per configuration of :func:`configurations` and seed
+    (columns ``moved``, ``seed``, the hyperparameters and ``value``). A
+    hyperparameter's range is its moved configurations plus the base. Its effect
+    in a seed is the value at the range's best point minus the value at its
+    worst point, the points chosen by their mean over seeds (so noise does not
+    choose them), for a value to maximise. Rows: hyperparameters; columns: seeds.
+
+    >>> r = pd.DataFrame({"moved": ["base", "lr", "base", "lr"], "seed": [0, 0, 1, 1], "lr": [0.1, 0.01] * 2,
+    ...                   "value": [0.8, 0.5, 0.7, 0.6]})
+    >>> importance(r).round(2).to_dict("index")
+    {'lr': {0: 0.3, 1: 0.1}}
+    """
+    base = results[results.moved == "base"]
+    rows = {}
+    for name in [m for m in results.moved.unique() if m != "base"]:
+        part = pd.concat([base, results[results.moved == name]]).pivot_table(index=name, columns="seed",
+                                                                              values=value)
+        mean = part.mean(axis=1)
+        rows[name] = part.loc[mean.idxmax()] - part.loc[mean.idxmin()]
+    return pd.DataFrame(rows).T

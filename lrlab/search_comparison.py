@@ -48,16 +48,18 @@ RATIO_CATEGORIES = ("below 1.41x", "1.41x to 2x", "2x to 2.83x", "2.83x or more"
 # ----------------------------------------------------------------------------------------
 # the objective
 # ----------------------------------------------------------------------------------------
-def trial_objective(backend, spec, data, *, optimizer: str, loss: str, epochs: int, seed: int, pad_to=()):
+def trial_objective(backend, spec, data, *, optimizer: str, loss: str, epochs: int, seed: int, pad_to=(),
+                    metric: str = "val_loss"):
     """Return an objective for :func:`lrlab.search.run_batched`: train a batch of trials, return their val losses.
 
     Each proposed point holds ``batch_size`` and the optimizer's arguments
     (e.g. ``lr``, ``weight_decay``, ``beta_1``). The trials that share a batch
     size are trained together by ``backend.fit_many`` (``spec``'s network on
     ``data.train``, validated on ``data.val``, initial weights and batch order
-    from ``seed``); each trial's outcome is ``{"value": val_loss, "val_accuracy":
-    ...}`` of its last epoch, NaN for a run that did not end ``"ok"`` (a failed
-    trial). ``pad_to`` (ascending sizes) pads each group with copies of its last
+    from ``seed``); each trial's outcome is ``{"value": <metric>, "val_loss":
+    ..., "val_accuracy": ...}`` of its last epoch (``metric`` names the column:
+    ``"val_loss"`` to minimise, ``"val_accuracy"`` to maximise), NaN for a run
+    that did not end ``"ok"`` (a failed trial). ``pad_to`` (ascending sizes) pads each group with copies of its last
     configuration to the smallest size that holds it, so that a framework that
     traces a graph per shape (TensorFlow) sees few shapes.
     """
@@ -71,8 +73,9 @@ def trial_objective(backend, spec, data, *, optimizer: str, loss: str, epochs: i
                                  batch_size=bs, configs=configs, seed=seed)
             for i, row in zip(idx, h.groupby("model").tail(1).sort_values("model").itertuples()):
                 ok = row.status == "ok"
-                out[i] = {"value": row.val_loss if ok else math.nan,
-                          "val_accuracy": row.val_accuracy if ok else math.nan}
+                out[i] = {key: getattr(row, column) if ok else math.nan
+                          for key, column in (("value", metric), ("val_loss", "val_loss"),
+                                              ("val_accuracy", "val_accuracy"))}
         return out
     return evaluate
 
@@ -188,7 +191,7 @@ class Comparison:
         return self.budgets[-1]
 
     def best_at(self, framework, strategy, budget, seed) -> float:
-        """Return the best validation loss ``strategy`` reached within ``budget`` trials for one seed."""
+        """Return the best value (validation loss, or the search's metric) ``strategy`` reached within ``budget``."""
         if strategy == "grid":
             return self.results[framework, "grid", budget, seed].best_value
         return float(self.results[framework, strategy, self.horizon, seed].trials.best_so_far.iloc[budget - 1])
@@ -293,7 +296,8 @@ class Comparison:
         return int((gap >= threshold).sum()), int((gap <= -threshold).sum())
 
 
-def compare(make_objective, frameworks, ranges, *, seeds, budgets, tpe_batch: int, tpe_startup: int) -> Comparison:
+def compare(make_objective, frameworks, ranges, *, seeds, budgets, tpe_batch: int, tpe_startup: int,
+            direction: str = "minimize") -> Comparison:
     """Return the :class:`Comparison` of grid, random and TPE search in each framework, for each seed.
 
     ``make_objective(framework, seed)`` returns the batched objective. Grid
@@ -301,7 +305,8 @@ def compare(make_objective, frameworks, ranges, *, seeds, budgets, tpe_batch: in
     random search and TPE at the largest; random search proposes all its trials
     at once, TPE ``tpe_batch`` at a time after ``tpe_startup`` random ones. Every
     study is in memory, named ``<strategy>-<budget>-seed<seed>``, its sampler
-    seeded with the seed.
+    seeded with the seed; ``direction`` is the objective's (``"maximize"`` for an
+    accuracy).
     """
     c = Comparison(list(frameworks), list(seeds), list(budgets))
     for name in frameworks:
@@ -312,7 +317,7 @@ def compare(make_objective, frameworks, ranges, *, seeds, budgets, tpe_batch: in
                     c.results[key], c.seconds[key] = timed_search(
                         make_objective(name, seed), ranges, strategy=strategy, n_trials=budget, seed=seed,
                         batch=tpe_batch if strategy == "tpe" else budget, n_startup_trials=tpe_startup,
-                        storage=None, study_name=f"{strategy}-{budget}-seed{seed}")
+                        storage=None, study_name=f"{strategy}-{budget}-seed{seed}", direction=direction)
     return c
 
 

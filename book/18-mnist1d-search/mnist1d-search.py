@@ -74,6 +74,7 @@ tpe_startup: int = 8  # random trials before TPE models the results
 tpe_batch: int = 4  # trials TPE proposes at a time (trained together)
 
 # %% tags=["hide-input"]
+import dataclasses
 import time
 
 import matplotlib.pyplot as plt
@@ -82,7 +83,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 import lrlab
-from lrlab import part_checks, plots, search, search_trials, testbed
+from lrlab import one_at_a_time, part_checks, plots, search, search_comparison, testbed
 from lrlab.data import mnist1d
 from lrlab.report import glue
 
@@ -101,7 +102,7 @@ backends = lrlab.load_backends(FW)
 lrlab.seed_everything(seed)
 started = time.perf_counter()
 data = mnist1d()
-train = (data.train[0][:train_rows], data.train[1][:train_rows])
+data = dataclasses.replace(data, train=(data.train[0][:train_rows], data.train[1][:train_rows]))
 MLP, LOSS = testbed.MODELS["MLP"], "categorical_crossentropy"
 SCOPE = (f"MNIST-1D, {train_rows} training / {len(data.val[0])} validation rows; MLP 40-100-100-10, AdamW, float64, "
          f"{epochs} epochs a run; validation accuracy at the last epoch")
@@ -110,22 +111,22 @@ print(SCOPE)
 # %% [markdown]
 # ## C003-1a: one hyperparameter at a time
 #
-# The base configuration and its one-at-a-time moves (`search_trials.one_at_a_time`), each
+# The base configuration and its one-at-a-time moves (`one_at_a_time.configurations`), each
 # trained for `repeats` seeds; the configurations of one batch size train together in one
-# `fit_many` call per seed (`search_trials.fit_many_objective`).
+# `fit_many` call per seed (`search_comparison.trial_objective`).
 
 # %%
 BASE = {"lr": base_lr, "batch_size": base_batch, "weight_decay": 0.0, "beta_1": 0.9, "beta_2": 0.999}
 RANGES = {"lr": P.lrs, "batch_size": P.batch_sizes, "weight_decay": P.decays, "beta_1": P.beta1s,
           "beta_2": P.beta2s}
-CONFIGS = search_trials.one_at_a_time(BASE, RANGES)
+CONFIGS = one_at_a_time.configurations(BASE, RANGES)
 SWEEP_SEEDS = list(range(seed, seed + repeats))
 sweep = {}
 for fw, backend in backends.items():
     rows = []
     for s in SWEEP_SEEDS:
-        evaluate = search_trials.fit_many_objective(backend, MLP, train, data.val, optimizer="adamw", loss=LOSS,
-                                                    epochs=epochs, trial_seed=s)
+        evaluate = search_comparison.trial_objective(backend, MLP, data, optimizer="adamw", loss=LOSS, epochs=epochs,
+                                                     seed=s, metric="val_accuracy")
         points = [{k: v for k, v in c.items() if k != "moved"} for c in CONFIGS]
         rows += [c | {"seed": s, **o} for c, o in zip(CONFIGS, evaluate(points))]
     sweep[fw] = pd.DataFrame(rows)
@@ -146,7 +147,7 @@ for ax, name in zip(axes, RANGES):
 plt.show()
 
 # %%
-effects = {fw: search_trials.importance(t) for fw, t in sweep.items()}
+effects = {fw: one_at_a_time.importance(t) for fw, t in sweep.items()}
 print("effect of each hyperparameter (best minus worst point, validation accuracy), mean ± std over seeds:")
 print(pd.DataFrame({fw: e.mean(axis=1).map("{:.3f}".format) + " ± " + e.std(axis=1).map("{:.3f}".format)
                     for fw, e in effects.items()}).to_string())
@@ -169,18 +170,17 @@ for fw, e in effects.items():
 SPACE = {"lr": search.log_uniform(1e-5, 1.0), "batch_size": [25, 50, 100, 200],
          "weight_decay": search.log_uniform(1e-5, 1.0), "beta_1": search.uniform(0.0, 0.99)}
 SEARCH_SEEDS = list(range(seed, seed + n_seeds))
-results = {fw: search_trials.compare(
-    lambda s, b=backend: search_trials.fit_many_objective(b, MLP, train, data.val, optimizer="adamw", loss=LOSS,
-                                                          epochs=epochs, trial_seed=s),
-    SPACE, budgets=P.budgets, seeds=SEARCH_SEEDS, tpe_batch=tpe_batch, tpe_startup=tpe_startup)
-    for fw, backend in backends.items()}
+comparison = search_comparison.compare(
+    lambda fw, s: search_comparison.trial_objective(backends[fw], MLP, data, optimizer="adamw", loss=LOSS,
+                                                    epochs=epochs, seed=s, metric="val_accuracy"),
+    FW, SPACE, seeds=SEARCH_SEEDS, budgets=P.budgets, tpe_batch=tpe_batch, tpe_startup=tpe_startup,
+    direction="maximize")
 for budget in P.budgets:
     print(f"grid for a budget of {budget}: {search.grid_text(SPACE, budget)}")
 
 # %%
-best = pd.DataFrame([{"framework": fw, "strategy": st, "budget": b, "seed": s,
-                      "best": search_trials.best_at(results[fw], st, b, s)}
-                     for fw in FW for st in search_trials.STRATEGIES for b in P.budgets for s in SEARCH_SEEDS])
+best = pd.DataFrame([{"framework": fw, "strategy": st, "budget": b, "seed": s, "best": comparison.best_at(fw, st, b, s)}
+                     for fw in FW for st in search_comparison.STRATEGIES for b in P.budgets for s in SEARCH_SEEDS])
 board = best.groupby(["framework", "budget", "strategy"], sort=False)["best"].agg(["median", "min", "max"])
 print("best validation accuracy a search reached, over seeds:")
 print(board.to_string(float_format=lambda v: f"{v:.3f}"))
@@ -193,8 +193,9 @@ print(board.to_string(float_format=lambda v: f"{v:.3f}"))
 fig, axes = plt.subplots(1, len(FW), figsize=(5 * len(FW), 3.2), sharey=True, squeeze=False, layout="constrained")
 horizon = max(P.budgets)
 for ax, fw in zip(axes[0], FW):
-    for i, st in enumerate(search_trials.STRATEGIES):
-        curves = np.array([results[fw][st, horizon, s].trials.best_so_far.to_numpy()[:horizon] for s in SEARCH_SEEDS])
+    for i, st in enumerate(search_comparison.STRATEGIES):
+        curves = np.array([comparison.results[fw, st, horizon, s].trials.best_so_far.to_numpy()[:horizon]
+                           for s in SEARCH_SEEDS])
         ax.plot(np.arange(1, horizon + 1), np.nanmedian(curves, axis=0), color=f"C{i}", label=st)
     ax.set(title=fw, xlabel="trials", ylabel="best val accuracy so far")
     ax.legend(fontsize=8)
