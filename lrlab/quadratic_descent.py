@@ -18,7 +18,7 @@ The predicted number of steps from ``w0`` to within ``tol`` at rate η is
 
 >>> from lrlab.data import Quadratic
 >>> predicted_steps(Quadratic(), 5.0, 0.1)
-33
+39
 """
 
 from __future__ import annotations
