@@ -84,3 +84,20 @@ def test_words_repr_has_no_quotes():
     assert repr(lr_bands.Words("down")) == "down" and pretty(lr_bands.Words("holds")) == "holds"
     with pytest.raises(ParameterError):
         lr_bands.Words(3)
+
+
+def test_mean_bands_stop_at_a_failed_grid_point_and_keep_the_order_asked_for():
+    table = pd.DataFrame({"opt": ["b"] * 3 + ["a"] * 3, "lr": [0.01, 0.1, 1.0] * 2,
+                          "mean": [0.5, 0.1, 0.2, 0.2, 0.2, 0.2], "std": [0.0] * 6,
+                          "max": [0.5, 0.1, 3.0, 0.2, 0.2, 0.2]})
+    bands = lr_bands.mean_bands(table, "opt", threshold=0.3, failed_above=1.0, order=["b", "a"])
+    assert bands.opt.tolist() == ["b", "a"]
+    assert bands["largest good lr"].tolist() == [0.1, 1.0]  # b's 1.0 had a seed above the cut
+    assert bands["band (decades)"].round(6).tolist() == [0.5, 2.0]
+    assert lr_bands.mean_bands(table, "opt", 0.3, 1.0).opt.tolist() == ["a", "b"]
+
+
+def test_verdict_words_join_one_frameworks_parts():
+    items = [verdicts.Verdict(part=p, framework=f, word="holds", rule="r", evidence="e")
+             for p, f in (("C1", "tf"), ("C2", "torch"), ("C3", "tf"))]
+    assert repr(lr_bands.verdict_words(items, "tf")) == "C1: holds; C3: holds"
