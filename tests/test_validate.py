@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+import itertools
 import json
 import math
 import os
@@ -173,8 +174,11 @@ def extract(path: Path):
     found = cells(path)
     index = next(i for i, (h, _) in enumerate(found) if 'tags=["parameters"]' in h)
     parameters = found[index][1]
-    following = next(src for h, src in found[index + 1:] if "[markdown]" not in h)
-    tree = ast.parse(following)
+    # the validation cell: the first code cell after the parameters that calls lrlab.validate, before any prose
+    # (an imports-only cell may come first)
+    code = [src for h, src in itertools.takewhile(lambda c: "[markdown]" not in c[0], found[index + 1:])]
+    upto = next(i for i, src in enumerate(code) if any(_calls_validate(node) for node in ast.parse(src).body))
+    tree = ast.parse("\n".join(code[:upto + 1]))
     last = next(i for i, node in enumerate(tree.body) if _calls_validate(node))
     part = ast.Module(body=tree.body[:last + 1], type_ignores=[])
     assert not any(isinstance(n, (ast.Import, ast.ImportFrom)) and any(
