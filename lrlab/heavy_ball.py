@@ -251,7 +251,7 @@ def equal_step_pairs(means: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 
 def pair_gap(pairs: pd.DataFrame, mu: float):
-    """Return the largest |with momentum − plain| over the pairs at momentum ``mu`` (3 decimals), or a Words note.
+    """Return the largest ``|with momentum − plain|`` over the pairs at momentum ``mu`` (3 decimals), or a Words note.
 
     >>> pair_gap(pd.DataFrame({"momentum": [0.9], "plain": [0.2], "with momentum": [0.21]}), 0.9)
     0.01

@@ -150,7 +150,8 @@ def _ink(cmap, norm, value: float) -> str:
 
 
 def loss_vs_lr(curves: Mapping, *, ax=None, band: Sequence[float] | None = None, cap: float | None = None,
-               ylabel: str = "loss (nats)", title: str | None = None, band_label: str = "good learning rates"):
+               ylabel: str = "loss (nats)", title: str | None = None, band_label: str = "good learning rates",
+               **line):
     """Plot loss against learning rate (log axis) for each curve, with the band of good rates shaded.
 
     ``curves`` maps a label to ``(lrs, losses)``; a label that names a
@@ -158,6 +159,8 @@ def loss_vs_lr(curves: Mapping, *, ax=None, band: Sequence[float] | None = None,
     drawn in that framework's :data:`FRAMEWORK_STYLE`. Losses above ``cap``
     (and non-finite ones) are drawn at ``cap`` so a breakdown stays on the axes.
     ``band`` is ``(low, high)``, e.g. from :func:`lrlab.lr_bands.band_edges`.
+    Extra keyword arguments go to every curve's :meth:`matplotlib.axes.Axes.plot`
+    (e.g. ``marker=""`` for a curve of many points).
 
     >>> ax = loss_vs_lr({"tf": ([0.01, 0.1, 1.0], [0.5, 0.2, 3.0])}, band=(0.03, 0.5), cap=2.5)
     >>> ax.get_xscale(), ax.get_legend_handles_labels()[1]
@@ -176,7 +179,7 @@ def loss_vs_lr(curves: Mapping, *, ax=None, band: Sequence[float] | None = None,
         y = np.asarray(losses, dtype=float)
         if cap is not None:
             y = np.where(np.isfinite(y), np.minimum(y, cap), cap)
-        ax.plot(np.asarray(lrs, dtype=float), y, label=str(label), **_style(label))
+        ax.plot(np.asarray(lrs, dtype=float), y, label=str(label), **{**_style(label), **line})
     ax.set_xscale("log")
     ax.set(xlabel="learning rate", ylabel=ylabel + (f" (capped at {cap:g})" if cap is not None else ""), title=title)
     ax.legend(fontsize=8)

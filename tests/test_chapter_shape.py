@@ -9,7 +9,9 @@ Measured on the executed notebooks (what the site shows), every chapter:
   twins because a figure caption lives on its cell's marker line);
 * every code cell that draws a figure (a PNG output) carries myst-nb's figure
   metadata (``mystnb: {figure: {caption: ..., name: ...}}``), so the site numbers
-  and captions it, and the chapter's prose refers to it by name (``{numref}``).
+  and captions it, and the chapter's prose refers to it by name (``{numref}``); its
+  only rich output is the figure (myst-nb would wrap a record or a glued value of the
+  same cell in a second figure of the same name).
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ def test_every_figure_is_captioned_named_and_cited(path):
         assert figure.get("caption", "").strip(), f"{path.name}: figure without a caption, cell {source}"
         assert figure.get("name"), f"{path.name}: figure without a name, cell {source}"
         assert figure["name"] in cited, f"{path.name}: figure {figure['name']} is never cited with {{numref}}"
+        # myst-nb wraps every rich output of the cell in the figure: a record or glue there makes a second target
+        rich = [o for o in cell.get("outputs", []) if o["output_type"] in ("display_data", "execute_result")]
+        assert len(rich) == 1, f"{path.name}: figure {figure['name']}'s cell has {len(rich)} rich outputs, not one"
 
 
 def test_figure_names_are_unique_across_the_book():

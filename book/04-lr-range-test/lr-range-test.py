@@ -117,18 +117,20 @@ print(f"{lab.describe()}, {optimizer}, batch {batch_size}: {lab.full_batches} fu
 # %% [markdown]
 # ## E002-1 with fastai's defaults, in both frameworks
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Training loss against the learning rate in fastai's default range test (`num_it` updates from `start_lr` to `end_lr`): the raw loss faint, the smoothed loss solid for TensorFlow and dashed for PyTorch; dotted lines mark the four suggestions.", "name": "fig-04-default-test"}}
+# %%
 default_tests = lab.range_tests(start_lr=start_lr, end_lr=end_lr, num_it=num_it)
 print(rt.suggestion_lines(default_tests))
 lrlab.record("example:E002-1", {"quantity": "suggested rate, valley rule, fastai's default ramp",
                                 **{n: rt.round_sig(t.suggestions["valley"]) for n, t in default_tests.items()}})
-rt.plot_tests(default_tests, f"{num_it} updates from {start_lr:g} to {end_lr:g} (solid tf, dashed torch)",
-              ylim=(1.5, 3.5))
-plt.show()
 h, found_lrs = next(iter(default_tests.values())).history, next(iter(default_tests.values())).suggestions
 glue("rt_raw_min", rt.round_sig(rt.lowest_loss_lr(h)))
 glue("rt_smooth_min", rt.round_sig(h.lr[h.smooth_loss.idxmin()]))
 glue("rt_spread", round(np.nanmax(list(found_lrs.values())) / np.nanmin(list(found_lrs.values()))))
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Training loss against the learning rate in fastai's default range test (`num_it` updates from `start_lr` to `end_lr`): the raw loss faint, the smoothed loss solid for TensorFlow and dashed for PyTorch; dotted lines mark the four suggestions.", "name": "fig-04-default-test"}}
+rt.plot_tests(default_tests, f"{num_it} updates from {start_lr:g} to {end_lr:g} (solid tf, dashed torch)",
+              ylim=(1.5, 3.5))
+plt.show()
 
 # %% [markdown]
 # The two frameworks draw one curve ({numref}`fig-04-default-test`): from identical weights

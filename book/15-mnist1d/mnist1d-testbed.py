@@ -142,18 +142,18 @@ plt.show()
 # to $10$ over `range_iters` updates of batches of `batch_size` and records the smoothed loss;
 # fastai's "valley" rule suggests a rate in the steepest stretch of the descent.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "LR range test of the CNN with plain SGD: smoothed training loss as the rate grows exponentially over `range_iters` updates (PyTorch solid, TensorFlow dashed).", "name": "fig-15-range-test"}}
+# %%
 tests = {fw: b.lr_range_test(b.cnn(seed=seed), data.train, optimizer="sgd", loss="categorical_crossentropy",
                              start_lr=1e-4, end_lr=10.0, num_it=range_iters, batch_size=batch_size)
          for fw, b in backends.items()}
-fig, ax = plt.subplots(figsize=(6, 3.3))
 for fw, result in tests.items():
-    ax.semilogx(result.history.lr, result.history.smooth_loss, ls="-" if fw == "torch" else "--", label=fw)
     glue(f"valley_{fw}", f"{result.suggestion('valley'):.2g}", display=False)
-ax.set(xlabel="learning rate (SGD)", ylabel="smoothed loss", title="LR range test of the CNN")
-ax.legend()
-plt.show()
 print({fw: f"{r.suggestion('valley'):.2g}" for fw, r in tests.items()})
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "LR range test of the CNN with plain SGD: smoothed training loss as the rate grows exponentially over `range_iters` updates (TensorFlow solid, PyTorch dashed).", "name": "fig-15-range-test"}}
+ax = plots.loss_vs_lr({fw: (r.history.lr, r.history.smooth_loss) for fw, r in tests.items()}, ylabel="smoothed loss",
+                      title="LR range test of the CNN", marker="")
+plt.show()
 
 # %% [markdown]
 # {numref}`fig-15-range-test` shows the smoothed loss against the rate in both frameworks. The valley rule suggests an SGD learning rate of {glue:text}`valley_torch` (PyTorch) and
