@@ -13,8 +13,11 @@ on every row, no gradient flows back, and the output is one constant.
 * :func:`epsilon_decides` — whether ε changes that share by more than the seed noise;
 * :func:`layer_weights`, :func:`design_differences` — the seed programs' weights, the two designs side by side;
 * :func:`lr_runs`, :func:`lr_summary` — Adam from several initial LRs and seeds, with test metrics per epoch;
-* :func:`early_stop`, :func:`stopping_effects` — Keras's early-stopping rule applied to those histories (C001-2c);
-* :func:`related_task`, :func:`finetune_runs` — fine-tuning at two LRs on a tilted task, per seed (C001-2d).
+* :func:`early_stopping_check` — one run with the backends' ``EarlyStopping`` and ``ModelCheckpoint`` callbacks;
+* :func:`early_stop`, :func:`stopping_effects`, :func:`stopping_by_lr`, :func:`stopping_measures` — Keras's
+  early-stopping rule applied to those histories, and the effects C001-2c is judged on;
+* :func:`related_task`, :func:`finetune_runs`, :func:`finetune_measures` — fine-tuning at two LRs on a tilted
+  task, per seed, and the effects C001-2d is judged on.
 
 Nothing here imports TensorFlow or PyTorch; the backends come in as arguments.
 """
@@ -26,9 +29,10 @@ import pandas as pd
 
 from lrlab import many, schedules, training
 
-__all__ = ["OUTCOMES", "active_units", "design_differences", "designs", "early_stop", "epsilon_decides",
-           "finetune_runs", "layer_weights", "lr_runs", "lr_summary", "outcomes", "related_task", "stopping_effects",
-           "survival", "survival_table"]
+__all__ = ["OUTCOMES", "active_units", "design_differences", "designs", "early_stop", "early_stopping_check",
+           "epsilon_decides", "finetune_measures", "finetune_runs", "layer_weights", "lr_runs", "lr_summary",
+           "outcomes", "related_task", "stopping_by_lr", "stopping_effects", "stopping_measures", "survival",
+           "survival_table"]
 
 #: what a run can end as, in the order the tables show them
 OUTCOMES = ("learns", "dead", "diverged")
@@ -254,6 +258,49 @@ def stopping_effects(runs: pd.DataFrame, patience: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def stopping_by_lr(gains: pd.DataFrame) -> pd.DataFrame:
+    """Return :func:`stopping_effects` per framework and initial LR: runs that stopped ("k/n"), gains' mean and std."""
+    return gains.groupby(["framework", "lr"], sort=False).agg(
+        stops=("stopped", lambda v: f"{int((v >= 0).sum())}/{len(v)}"), gain=("gain", "mean"),
+        gain_std=("gain", "std"), loss_gain=("loss gain", "mean"), loss_gain_std=("loss gain", "std"))
+
+
+def stopping_measures(per_lr: pd.DataFrame, name: str, lrs) -> tuple[dict, str]:
+    """Return ``({"Adam from <lr>": (mean gain, seed std)}, evidence)`` of framework ``name`` (stopping_by_lr).
+
+    The evidence sentence also gives the mean gain in test loss per initial LR.
+    """
+    m = per_lr.loc[name]
+    measures = {f"Adam from {lr:g}": (m.gain[lr], m.gain_std[lr]) for lr in lrs}
+    evidence = "; ".join(f"from {lr:g}: gain {m.gain[lr]:.3f} (std {m.gain_std[lr]:.3f}), test loss gain "
+                         f"{m.loss_gain[lr]:.3f}" for lr in lrs)
+    return measures, evidence
+
+
+def early_stopping_check(backend, train, val, test, schedule, path, *, epochs: int, batch_size: int, patience: int,
+                         seed: int) -> dict:
+    """Return where ``EarlyStopping(patience)`` stopped one run and what its restored and checkpointed models score.
+
+    The run: a 20-64-32-1 MLP from ``seed``, Adam on ``schedule``, with the
+    backend's ``EarlyStopping`` (best weights restored) and ``ModelCheckpoint``
+    writing the best model to ``path`` (plus the framework's suffix). The
+    result: the stopping and best epochs, the best validation loss, the
+    checkpoint file's suffix, and the test loss of the restored model and of
+    the model read back from the file (the same when the checkpoint is right).
+    """
+    from pathlib import Path
+
+    model, stop = backend.mlp((20, 64, 32, 1), seed=seed), backend.EarlyStopping("val_loss", patience=patience)
+    checkpoint = backend.ModelCheckpoint(path, "val_loss")
+    backend.fit(model, train, val, optimizer=backend.optimizer("adam", schedule), loss="binary_crossentropy",
+                epochs=epochs, batch_size=batch_size, seed=seed, callbacks=[stop, checkpoint])
+    restored = backend.evaluate(model, test, loss="binary_crossentropy")
+    reloaded = backend.evaluate(backend.load_model(checkpoint.path), test, loss="binary_crossentropy")
+    return {"stopped at epoch": stop.stopped_epoch, "best epoch": stop.best_epoch, "best val loss": stop.best,
+            "checkpoint file": Path(checkpoint.path).suffix, "test loss (restored)": restored["loss"],
+            "test loss (checkpoint)": reloaded["loss"], "test accuracy (restored)": restored["accuracy"]}
+
+
 def related_task(tilt, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """Return (x, y): ``n`` rows of 20 uniform features, label 1 when ``x @ tilt`` exceeds half of ``tilt.sum()``."""
     x = rng.random((n, len(tilt)))
@@ -290,3 +337,19 @@ def finetune_runs(backends: dict, pretrained: dict, tilt, old_test, seeds, *, lr
                 rows.append({"framework": name, "seed": s, "run": run, "new-task accuracy before": before,
                              "new-task test accuracy": a_new, "old-task test accuracy": a_old})
     return pd.DataFrame(rows)
+
+
+def finetune_measures(finetune: pd.DataFrame, name: str, runs) -> tuple[dict, str]:
+    """Return ``({reading: (mean, seed std)}, evidence)`` of framework ``name``'s fine-tuning (C001-2d).
+
+    ``runs`` names the runs at the full rate, at a tenth of it, and from scratch;
+    per draw the effect is the test accuracy at the smaller rate minus at the
+    full one, read on the new task and on the old one.
+    """
+    acc = finetune[finetune.framework == name].pivot_table(
+        index="seed", columns="run", values=["new-task test accuracy", "old-task test accuracy"])
+    big, small, _ = runs
+    d = {task_name: acc[col, small] - acc[col, big] for task_name, col in
+         [("judged on the new task", "new-task test accuracy"), ("judged on the old task", "old-task test accuracy")]}
+    evidence = "; ".join(f"{k}: {v.mean():.3f} (std {v.std():.3f})" for k, v in d.items())
+    return {k: (v.mean(), v.std()) for k, v in d.items()}, evidence

@@ -134,17 +134,17 @@ if "tf" in FW and run_seed_code:
 
 # %% [markdown]
 # The PyTorch twin is the program a PyTorch user would write for the same experiment: an
-# `nn.Sequential` of the same layers, `Adam(lr=0.1)`, the staircase decay as a `StepLR(step_size=100,
-# gamma=0.96)` stepped after every batch (the same rates, update for update), the last 20 % of
-# the rows held out as `validation_split` holds them out, and batches of 32 reshuffled every
-# epoch by a `DataLoader`. Two of its defaults differ from Keras's, and we leave them as they
-# are, because a user of each framework gets them: **initial weights** (torch's `Linear` draws
-# Kaiming-uniform weights with $a = \sqrt 5$ and uniform biases; Keras's `Dense` draws
-# Glorot-uniform weights and zero biases) and **Adam's ε** (torch adds `1e-8` to the
-# bias-corrected $\sqrt{\hat v}$; Keras adds `1e-7` to the uncorrected $\sqrt v$, which early in
-# training is the larger of the two). The accuracies are counted as Keras counts them: the mean
-# over the epoch's batches, each taken before its update, and the validation rows after the
-# epoch.
+# `nn.Sequential` of the same layers, `Adam(lr=0.1)`, the staircase decay as a
+# `StepLR(step_size=100, gamma=0.96)` stepped after every batch (the same rates, update for
+# update), the last 20 % of the rows held out as `validation_split` holds them out, and batches
+# of 32 reshuffled every epoch by a `DataLoader`. Two of its defaults differ from Keras's, and
+# we leave them as they are, because a user of each framework gets them: **initial weights**
+# (torch's `Linear` draws Kaiming-uniform weights with $a = \sqrt 5$ and uniform biases;
+# Keras's `Dense` draws Glorot-uniform weights and zero biases) and **Adam's ε** (torch adds
+# `1e-8` to the bias-corrected $\sqrt{\hat v}$; Keras adds `1e-7` to the uncorrected $\sqrt v$,
+# which early in training is the larger of the two). The accuracies are counted as Keras counts
+# them: the mean over the epoch's batches, each taken before its update, and the validation
+# rows after the epoch.
 
 # %%
 if "torch" in FW and run_seed_code:
@@ -309,15 +309,16 @@ seed001_figures.plot_designs(seed_schedule, per_epoch_schedule, epochs, -(-len(t
 plt.show()
 
 # %% [markdown]
-# The decay parameters read the same, but they count different things ({numref}`fig-03-schedules`). Keras counts optimizer
-# **updates**: with 800 rows in batches of 32 there are 25 updates an epoch, so
-# `decay_steps=100` multiplies the rate by `0.96` every 4 epochs, 24 times in 100 epochs. PyTorch
-# counts **epochs**, and each epoch is a single full-batch update, so its rate is multiplied by
-# `0.96` a hundred times, and it takes only 100 steps in all against Keras's 2500. On top of that
-# the TensorFlow program trains on 80 % of the rows and validates on the rest, while the
-# PyTorch program trains on all of them and never validates; and the two frameworks draw their
-# initial weights from different distributions and use different Adam ε. No comparison of the
-# two printouts can tell the frameworks apart from the experiments.
+# The decay parameters read the same, but they count different things
+# ({numref}`fig-03-schedules`). Keras counts optimizer **updates**: with 800 rows in batches of
+# 32 there are 25 updates an epoch, so `decay_steps=100` multiplies the rate by `0.96` every 4
+# epochs, 24 times in 100 epochs. PyTorch counts **epochs**, and each epoch is a single
+# full-batch update, so its rate is multiplied by `0.96` a hundred times, and it takes only 100
+# steps in all against Keras's 2500. On top of that the TensorFlow program trains on 80 % of
+# the rows and validates on the rest, while the PyTorch program trains on all of them and never
+# validates; and the two frameworks draw their initial weights from different distributions and
+# use different Adam ε. No comparison of the two printouts can tell the frameworks apart from
+# the experiments.
 #
 # ### The harmonised pair
 #
@@ -359,14 +360,14 @@ if len(FW) == 2:
 lrlab.record("e001_3:test", {name: {k: round(v, 3) for k, v in r.items()} for name, r in test_results.items()})
 
 # %% [markdown]
-# The two frameworks now tell the same story ({numref}`fig-03-harmonised`): the curves coincide to the width of the line,
-# including the first epochs stuck at $\ln 2$ and the recovery. They are not bit-identical, and
-# the printed gap says by how much. The cross-framework tests (`tests/test_parity.py`) trace
-# the remainder to Keras's own arithmetic: it keeps the learning rate in a float32 variable and
-# rounds Adam's $\beta_1, \beta_2$ to float32 when it computes the bias corrections, which
-# changes each early Adam step by a few parts in a million relative to torch's. Adam passes
-# such tiny differences on to every weight, and at some learning rates a trajectory amplifies
-# them (below).
+# The two frameworks now tell the same story ({numref}`fig-03-harmonised`): the curves coincide
+# to the width of the line, including the first epochs stuck at $\ln 2$ and the recovery. They
+# are not bit-identical, and the printed gap says by how much. The cross-framework tests
+# (`tests/test_parity.py`) trace the remainder to Keras's own arithmetic: it keeps the learning
+# rate in a float32 variable and rounds Adam's $\beta_1, \beta_2$ to float32 when it computes
+# the bias corrections, which changes each early Adam step by a few parts in a million relative
+# to torch's. Adam passes such tiny differences on to every weight, and at some learning rates
+# a trajectory amplifies them (below).
 #
 # **E001-3, verdict.** The seed's two programs are different experiments: they differ in
 # training data, batching, number of updates, the unit the decay counts, the final learning
@@ -484,21 +485,21 @@ loss_001 = summary["final train loss"].xs(LRS[len(LRS) // 2], level="lr")
 glue("mid_lr_train_loss", float(loss_001.max()), display=False)
 
 # %% [markdown]
-# What the high rate does ({numref}`fig-03-adam-lrs`). At `0.1` the first updates kill most hidden units (above), and for
-# the first epochs the training loss sits at $\ln 2$; runs whose units all die stay there for
-# every epoch (the column of stuck epochs gives the longest-stuck run; the column of runs that
-# learn, the survivors). Where enough units survive, the decaying rate lets them grow back into
-# a working network, and on this easy, noise-free task the survivors end best on the test set
-# (the last column): they keep fitting the boundary without the validation loss turning up.
-# At `0.01` the training loss falls fastest and furthest (median final loss at most
-# {glue:text}`mid_lr_train_loss:.4f`), and the validation loss reaches its minimum early and then climbs:
-# the network over-fits 800 rows. At `0.001` progress is slower
-# but steady, with the best validation loss near the end. So `0.1` is high in the sense that it
-# wastes the first epochs and makes the outcome a coin toss (the dead-network experiment above)
-# — not in the sense that it diverges: Adam's normalised steps keep each update near the
-# learning rate whatever the gradient, so nothing blows up, and the decay does the rest.
-# Nothing here contradicts Adam's default; the seed's `0.1` works here when it works, and is
-# not a safe default.
+# What the high rate does ({numref}`fig-03-adam-lrs`). At `0.1` the first updates kill most
+# hidden units (above), and for the first epochs the training loss sits at $\ln 2$; runs whose
+# units all die stay there for every epoch (the column of stuck epochs gives the longest-stuck
+# run; the column of runs that learn, the survivors). Where enough units survive, the decaying
+# rate lets them grow back into a working network, and on this easy, noise-free task the
+# survivors end best on the test set (the last column): they keep fitting the boundary without
+# the validation loss turning up. At `0.01` the training loss falls fastest and furthest
+# (median final loss at most {glue:text}`mid_lr_train_loss:.4f`), and the validation loss
+# reaches its minimum early and then climbs: the network over-fits 800 rows. At `0.001`
+# progress is slower but steady, with the best validation loss near the end. So `0.1` is high
+# in the sense that it wastes the first epochs and makes the outcome a coin toss (the
+# dead-network experiment above) — not in the sense that it diverges: Adam's normalised steps
+# keep each update near the learning rate whatever the gradient, so nothing blows up, and the
+# decay does the rest. Nothing here contradicts Adam's default; the seed's `0.1` works here
+# when it works, and is not a safe default.
 #
 # The frameworks agree run for run where the trajectory is stable. Where it is not — at `0.01`
 # the over-fitting run is sensitive — the tiny differences described above grow, and the two
@@ -529,19 +530,10 @@ from pathlib import Path  # noqa: E402
 stopping_lr = 0.01 if 0.01 in LRS else LRS[0]
 s = schedules.make("exponential", initial_lr=stopping_lr, decay_steps=decay_steps, decay_rate=decay_rate,
                    staircase=True)
-stopped, workdir = {}, tempfile.TemporaryDirectory()
-for name, backend in backends.items():
-    model, stop = backend.mlp((20, 64, 32, 1), seed=seed), backend.EarlyStopping("val_loss", patience=patience)
-    checkpoint = backend.ModelCheckpoint(Path(workdir.name) / f"best-{name}", "val_loss")
-    backend.fit(model, train, val, optimizer=backend.optimizer("adam", s), loss="binary_crossentropy",
-                epochs=epochs, batch_size=batch_size, seed=seed, callbacks=[stop, checkpoint])
-    restored = backend.evaluate(model, task.test, loss="binary_crossentropy")
-    reloaded = backend.evaluate(backend.load_model(checkpoint.path), task.test, loss="binary_crossentropy")
-    stopped[name] = {"stopped at epoch": stop.stopped_epoch, "best epoch": stop.best_epoch,
-                     "best val loss": stop.best, "checkpoint file": Path(checkpoint.path).suffix,
-                     "test loss (restored)": restored["loss"], "test loss (checkpoint)": reloaded["loss"],
-                     "test accuracy (restored)": restored["accuracy"]}
-workdir.cleanup()
+with tempfile.TemporaryDirectory() as workdir:
+    stopped = {name: seed001.early_stopping_check(backend, train, val, task.test, s, Path(workdir) / f"best-{name}",
+                                                  epochs=epochs, batch_size=batch_size, patience=patience, seed=seed)
+               for name, backend in backends.items()}
 print(pd.DataFrame(stopped).to_string(float_format=lambda v: f"{v:.4f}"))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Early stopping on the run from the rate in `stopping_lr` with the first initial-weight seed: validation loss over all epochs, the best epoch (restored, and written by the checkpoint) and the epoch where early stopping ended the run, per framework (solid TensorFlow, dashed PyTorch).", "name": "fig-03-early-stop"}}
@@ -549,9 +541,10 @@ seed001_figures.plot_early_stop(lr_runs, stopped, stopping_lr, seed, epochs)
 plt.show()
 
 # %% [markdown]
-# Early stopping triggers ({numref}`fig-03-early-stop`) and keeps the model of the best validation epoch; the checkpoint
-# file reloads to that model (the two test losses in the table). The two frameworks may stop
-# at different epochs: this is the sensitive run from `0.01`, where their trajectories separate.
+# Early stopping triggers ({numref}`fig-03-early-stop`) and keeps the model of the best
+# validation epoch; the checkpoint file reloads to that model (the two test losses in the
+# table). The two frameworks may stop at different epochs: this is the sensitive run from
+# `0.01`, where their trajectories separate.
 #
 # Does the tip give a *better model*? One run cannot say, so we apply the same rule to every
 # run of the comparison above: Keras's early-stopping rule (`lrlab.seed001.early_stop`, the
@@ -572,9 +565,7 @@ plt.show()
 
 # %%
 gains = seed001.stopping_effects(lr_runs, patience)
-per_lr = gains.groupby(["framework", "lr"], sort=False).agg(
-    stops=("stopped", lambda v: f"{int((v >= 0).sum())}/{len(v)}"), gain=("gain", "mean"),
-    gain_std=("gain", "std"), loss_gain=("loss gain", "mean"), loss_gain_std=("loss gain", "std"))
+per_lr = seed001.stopping_by_lr(gains)
 print(f"early stopping (patience {patience}) against training to epoch {epochs}, over {repeats} seeds:")
 print(per_lr.to_string(float_format=lambda v: f"{v:.3f}"))
 print("test accuracy gain per seed:")
@@ -590,10 +581,7 @@ RULE_2C = ("per seed: test accuracy of the model early stopping restores minus a
            "mean >= 0.01 and beyond 2 seed std, per initial LR ('holds only when' the LRs where it holds)")
 found_2c = []
 for name in FW:
-    m = per_lr.loc[name]
-    measures = {f"Adam from {lr:g}": (m.gain[lr], m.gain_std[lr]) for lr in LRS}
-    evidence = "; ".join(f"from {lr:g}: gain {m.gain[lr]:.3f} (std {m.gain_std[lr]:.3f}), test loss gain "
-                         f"{m.loss_gain[lr]:.3f}" for lr in LRS)
+    measures, evidence = seed001.stopping_measures(per_lr, name, LRS)
     found_2c.append(part_verdicts.judge("C001-2c", name, measures, 0.01, rule=RULE_2C, evidence=evidence,
                                         scope=scope_2c, seeds=repeats, regime="seed001-task"))
 print(part_verdicts.table(found_2c).to_string(index=False))
@@ -667,15 +655,9 @@ scope_2d = (f"pre-trained: the harmonised model ({epochs} epochs from {initial_l
             f"batch {batch_size}, float64, {finetune_seeds} draws of rows and batch order; 1000 test rows per task")
 found_2d = []
 for name in FW:
-    acc = finetune[finetune.framework == name].pivot_table(
-        index="seed", columns="run", values=["new-task test accuracy", "old-task test accuracy"])
-    big, small, _ = runs_ft
-    d = {task_name: acc[col, small] - acc[col, big] for task_name, col in
-         [("judged on the new task", "new-task test accuracy"), ("judged on the old task", "old-task test accuracy")]}
-    evidence = "; ".join(f"{k}: {v.mean():.3f} (std {v.std():.3f})" for k, v in d.items())
-    found_2d.append(part_verdicts.judge("C001-2d", name, {k: (v.mean(), v.std()) for k, v in d.items()}, 0.01,
-                                        rule=RULE_2D, evidence=evidence, scope=scope_2d, seeds=finetune_seeds,
-                                        regime="seed001-task"))
+    measures, evidence = seed001.finetune_measures(finetune, name, runs_ft)
+    found_2d.append(part_verdicts.judge("C001-2d", name, measures, 0.01, rule=RULE_2D, evidence=evidence,
+                                        scope=scope_2d, seeds=finetune_seeds, regime="seed001-task"))
 print(part_verdicts.table(found_2d).to_string(index=False))
 
 # %%
@@ -685,19 +667,19 @@ glue("before_acc", float(means.loc[runs_ft[0], "new-task accuracy before"]), dis
 glue("c2d_words", Markdown("; ".join(f"{v.framework}: *{v.text}*" for v in found_2d)), display=False)
 
 # %% [markdown]
-# The verdict, per framework: {glue:md}`c2d_words`. Pre-training is worth a lot ({numref}`fig-03-finetune`): from
-# scratch, 100 rows give a mean of {glue:text}`scratch_acc:.2f` on the new task, while the
-# pre-trained network starts at {glue:text}`before_acc:.2f` before any fine-tuning. On the new
-# task — what fine-tuning is for — the smaller rate is *worse*: in the same number of epochs
-# its accuracy barely moves from where it started, while the full rate adapts to the tilted
-# boundary, and the difference stands well out of the seed noise. On the old task the smaller
-# rate keeps more on average, as the tip's reasoning promises, but the draws of training rows
-# scatter that gain by more than half its size, and the rule calls it inconclusive. With
-# little data and a short budget, "smaller" trades adaptation for retention; which one a
-# fine-tuning run needs is the real question, and the seed does not ask it. Both frameworks
-# fine-tune their own pre-trained model, the two models being the same to the gap printed for
-# the harmonised pair, and they give the same numbers to the printed decimals: this part does
-# not depend on the framework.
+# The verdict, per framework: {glue:md}`c2d_words`. Pre-training is worth a lot
+# ({numref}`fig-03-finetune`): from scratch, 100 rows give a mean of
+# {glue:text}`scratch_acc:.2f` on the new task, while the pre-trained network starts at
+# {glue:text}`before_acc:.2f` before any fine-tuning. On the new task — what fine-tuning is for
+# — the smaller rate is *worse*: in the same number of epochs its accuracy barely moves from
+# where it started, while the full rate adapts to the tilted boundary, and the difference
+# stands well out of the seed noise. On the old task the smaller rate keeps more on average, as
+# the tip's reasoning promises, but the draws of training rows scatter that gain by more than
+# half its size, and the rule calls it inconclusive. With little data and a short budget,
+# "smaller" trades adaptation for retention; which one a fine-tuning run needs is the real
+# question, and the seed does not ask it. Both frameworks fine-tune their own pre-trained
+# model, the two models being the same to the gap printed for the harmonised pair, and they
+# give the same numbers to the printed decimals: this part does not depend on the framework.
 #
 # The seed's other two tips in C001-2 — a grid search over the decay parameters (C001-2a,
 # chapter 5) and the learning-rate range test (C001-2b, chapter 4) — are judged in their own
