@@ -47,7 +47,7 @@ from lrlab.verdicts import WORDS as _WORDS
 
 __all__ = ["ANY", "CATALOGUE", "FIGURE_NAME", "FRAMEWORKS", "MISSING", "PAGE_NAME", "PARTS", "REGIMES",
            "REQUIRED_REGIMES", "WORDS", "VerdictRecord", "build_page", "cell", "counts", "disagreements", "grid",
-           "main", "missing", "part_regimes", "problems", "verdict_records", "write_page"]
+           "main", "missing", "part_regimes", "problems", "regime_changes", "verdict_records", "write_page"]
 
 #: every C row of the seed catalogue (id, seed, the claim in the book's words), in its order
 CATALOGUE = _data.CATALOGUE
@@ -243,6 +243,22 @@ def disagreements(records) -> list[tuple[str, str, str, str]]:
     return found
 
 
+def regime_changes(records, first: str = "digits", second: str = "mnist1d") -> list[tuple]:
+    """Return ``(part, framework, word in first, word in second, record in second)`` where a regime changes the word.
+
+    Only parts with a verdict of their own in both regimes for that framework
+    count (a framework-free verdict fills a framework's column too). The record
+    in ``second`` names the chapter that measured it, and whose text says why.
+    """
+    found = []
+    for part in PARTS:
+        for fw in FRAMEWORKS:
+            a, b = cell(records, part.id, first, fw), cell(records, part.id, second, fw)
+            if a is not None and b is not None and a.verdict.text != b.verdict.text:
+                found.append((part.id, fw, a.verdict.text, b.verdict.text, b))
+    return found
+
+
 def counts(records) -> dict[str, dict[str, int]]:
     """Return {word or "missing": {framework: number}}: verdicts per part, regime and framework, and the gaps."""
     table = {w: dict.fromkeys(FRAMEWORKS, 0) for w in (*WORDS, MISSING)}
@@ -401,6 +417,15 @@ def _at_a_glance(records) -> list[str]:
         lines += [f"- {p} ({_name(g)}): tf **{_md(a)}**, torch **{_md(b)}**" for p, g, a, b in differ]
     else:
         lines.append("Nowhere, among the parts where both frameworks have their own verdict.")
+    changed = regime_changes(records)
+    lines += ["", f"### Where {_name('digits')} and {_name('mnist1d')} disagree", ""]
+    if changed:
+        lines += ["The same part, the same framework, another word on the harder data; the linked chapter says "
+                  "why, in its verdict section.", ""]
+        lines += [f"- {p} ({fw}): {_name('digits')} **{_md(a)}**, {_name('mnist1d')} **{_md(b)}** "
+                  f"({_chapter(rec, short=True)})" for p, fw, a, b, rec in changed]
+    else:
+        lines.append("Nowhere, among the parts measured in both.")
     return lines + [""]
 
 
