@@ -211,6 +211,18 @@ def test_another_regime_gets_its_own_row(tmp_path):
     assert columns == ["digits MLP\ntf", "digits MLP\ntorch", "quadratic\ntf", "quadratic\ntorch"]
 
 
+def test_a_part_whose_word_changes_with_the_regime_is_listed_with_its_chapter(tmp_path):
+    _notebook(tmp_path / "08-b" / "b.ipynb", "Batch", [_v("C000-2a", "tf", "does not hold"),
+                                                      _v("C000-2a", "torch", "holds")])
+    _notebook(tmp_path / "16-m" / "m.ipynb", "MNIST-1D", [_v("C000-2a", "tf", "holds", regime="mnist1d"),
+                                                         _v("C000-2a", "torch", "holds", regime="mnist1d")])
+    records = claims.verdict_records(tmp_path)
+    changed = claims.regime_changes(records)
+    assert [(p, fw, a, b) for p, fw, a, b, _ in changed] == [("C000-2a", "tf", "does not hold", "holds")]
+    page = claims.build_page(records)
+    assert "- C000-2a (tf): digits MLP **does not hold**, MNIST-1D **holds** ([ch. 16](16-m/m.ipynb))" in page
+
+
 @pytest.mark.parametrize("name, value, problem", [
     ("verdict:C000-1a:digits:tf", {"part": "C000-1a", "framework": "tf", "word": "holds with caveats",
                                     "rule": "r", "evidence": "e"}, "not allowed"),
