@@ -172,6 +172,13 @@ if "torch" in FW and run_seed_code:
     print(f"PyTorch twin: after {epochs} epochs accuracy {band(h.accuracy.iloc[-1])}, val_accuracy "
           f"{band(h.val_accuracy.iloc[-1])}; every hidden layer keeps an active unit: {alive}")
 
+# %% tags=["hide-input"]
+final = {name: band(h.val_accuracy.iloc[-1]) for name, h in e001_1_runs.items()}
+if final:
+    lrlab.record("example:E001-1", {"quantity": "final validation accuracy (float32; above 0.9 shown as a band, its "
+                                                "second decimal moves with the CPU): Keras as written, PyTorch twin",
+                                    **final})
+
 # %% [markdown]
 # {numref}`fig-03-e001-1` is E001-1's figure, accuracy and validation accuracy per epoch, in
 # both frameworks (solid: Keras as written; dashed: the PyTorch twin).
@@ -179,11 +186,6 @@ if "torch" in FW and run_seed_code:
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "E001-1's figure in both frameworks: training accuracy (mean over each epoch's batches) and validation accuracy per epoch of the seed's Keras program as written (solid) and of its PyTorch twin (dashed).", "name": "fig-03-e001-1"}}
 seed001_figures.plot_e001_1(e001_1_runs)
 plt.show()
-final = {name: band(h.val_accuracy.iloc[-1]) for name, h in e001_1_runs.items()}
-if final:
-    lrlab.record("example:E001-1", {"quantity": "final validation accuracy (float32; above 0.9 shown as a band, its "
-                                                "second decimal moves with the CPU): Keras as written, PyTorch twin",
-                                    **final})
 
 # %% [markdown]
 # Both programs reach the seed's picture only if the network survives its first updates. A
@@ -262,6 +264,12 @@ if e001_2_runs:
         table["torch get_last_lr()"] = e001_2_runs["torch"]["get_last_lr()"].map(lambda v: f"{v:.4g}")
     print(table.rename_axis("epoch").to_string(float_format=lambda v: f"{v:.2f}"))
 
+# %% tags=["hide-input"]
+final = {name: round(float(run["loss"].iloc[-1]), 2) for name, run in e001_2_runs.items()}
+if final:
+    lrlab.record("example:E001-2", {"quantity": "final training loss (float32, 2 decimals): PyTorch as written, "
+                                                "Keras twin", **final})
+
 # %% [markdown]
 # {numref}`fig-03-e001-2` is E001-2's figure, the training loss per epoch, in both frameworks
 # (dashed: PyTorch as written; solid: the Keras twin).
@@ -269,10 +277,6 @@ if e001_2_runs:
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "E001-2's figure in both frameworks: the full-batch training loss per epoch of the seed's PyTorch program as written (dashed) and of its Keras twin (solid); the grey line is the loss of a constant output, ln 2.", "name": "fig-03-e001-2"}}
 seed001_figures.plot_e001_2(e001_2_runs)
 plt.show()
-final = {name: round(float(run["loss"].iloc[-1]), 2) for name, run in e001_2_runs.items()}
-if final:
-    lrlab.record("example:E001-2", {"quantity": "final training loss (float32, 2 decimals): PyTorch as written, "
-                                                "Keras twin", **final})
 
 # %% [markdown]
 # The full-batch design learns slowly: 100 updates in all, from a rate of `0.1` that the first
