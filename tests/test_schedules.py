@@ -39,6 +39,24 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, data
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
+def keras_tolerance(schedule) -> float:
+    """Return the gap allowed to Keras, relative to the peak LR: :data:`KERAS_TOL`, plus float32's ill-conditioning.
+
+    Keras's ``CosineDecayRestarts`` finds the cycle from the geometric sum
+    ``(1 − t^i)/(1 − t)`` in float32: ``1 − t`` carries an absolute rounding of
+    float32's ε, a relative error of ``ε/(t − 1)``, which the cycle's fraction
+    (at most ``1/(t − 1)`` cycles' worth) turns into ``ε/(t − 1)²`` and the cosine
+    into at most ``(π/2)·ε/(t − 1)²`` of the LR. Negligible for ``t_mul = 2``
+    (1.9e-7), dominant as ``t_mul → 1`` (``t_mul = 1.03125``: 1.9e-4; Keras
+    branches to the plain formula at exactly 1). A warmup before it inherits its tolerance.
+    """
+    inner = getattr(schedule, "after", schedule)  # a warmup's schedule after the warmup
+    t_mul = inner.params().get("t_mul", 1.0) if inner.name == "cosine_restarts" else 1.0
+    if t_mul == 1.0:
+        return KERAS_TOL
+    return KERAS_TOL + np.pi / 2 * float(np.finfo(np.float32).eps) / (t_mul - 1.0) ** 2
+
+
 def drive(schedule, n: int, **torch_options):
     """Drive ``schedule`` through both frameworks for ``n`` updates and compare with the reference."""
     reference = schedule(np.arange(n))
@@ -50,7 +68,8 @@ def drive(schedule, n: int, **torch_options):
     DRIVEN[schedule.name] = DRIVEN.get(schedule.name, 0) + 1
     GAPS.update(keras=max(GAPS["keras"], gap_keras), keras_rel=max(GAPS["keras_rel"], gap_keras / peak),
                 torch=max(GAPS["torch"], gap_torch))
-    assert gap_keras <= KERAS_TOL * peak, (schedule, np.argmax(np.abs(used_keras - reference)), gap_keras)
+    assert gap_keras <= keras_tolerance(schedule) * peak, (schedule, np.argmax(np.abs(used_keras - reference)),
+                                                            gap_keras)
     assert gap_torch <= TORCH_TOL * peak, (schedule, np.argmax(np.abs(used_torch - reference)), gap_torch)
     return used_keras, used_torch
 
