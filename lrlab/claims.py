@@ -31,7 +31,6 @@ after the notebooks; the page is never typed by hand.
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 import sys
@@ -42,6 +41,7 @@ from lrlab import _claims_data as _data
 from lrlab._claims_data import CANNOT_SHOW, Claim, Part
 from lrlab._claims_grid import digest as _grid_digest
 from lrlab._claims_grid import stored_digest, write_grid
+from lrlab.notebooks import title as _notebook_title
 from lrlab.verdicts import FRAMEWORK_FREE, NOISE_MULTIPLE, Verdict
 from lrlab.verdicts import WORDS as _WORDS
 
@@ -107,17 +107,6 @@ class VerdictRecord:
 # ----------------------------------------------------------------------------------------
 # reading the records
 # ----------------------------------------------------------------------------------------
-def _title(path: Path) -> str:
-    """Return the text of the first Markdown heading of the notebook at ``path`` (its file stem if none)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            for line in "".join(cell.get("source", "")).splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return path.stem
-
-
 def _parse(name: str, value) -> tuple[Verdict | None, str]:
     """Return ``(verdict, problem)`` for one record; verdict None (and a problem) when it cannot be used."""
     match = _RECORD_NAME.match(name)
@@ -153,7 +142,7 @@ def verdict_records(book=BOOK) -> list[VerdictRecord]:
         path = Path(row.notebook)
         rel = path.resolve().relative_to(book).as_posix()
         if rel not in titles:
-            titles[rel] = _title(path)
+            titles[rel] = _notebook_title(path)
         verdict, problem = _parse(row.name, row.value)
         found.append(VerdictRecord(row.name, rel, titles[rel], verdict, problem, dict(row.parameters)))
     return found

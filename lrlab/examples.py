@@ -30,11 +30,12 @@ what the stored notebooks give. The page is never typed by hand.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lrlab.notebooks import title as _notebook_title
 
 __all__ = ["CATALOGUE", "DERIVED", "FRAMEWORK_NAMES", "Example", "ExampleRecord", "build_page", "example_records",
            "gaps", "main", "malformed", "write_page"]
@@ -166,17 +167,6 @@ def _e004_4(found: dict) -> dict | None:
 # ----------------------------------------------------------------------------------------
 # reading the records
 # ----------------------------------------------------------------------------------------
-def _title(path: Path) -> str:
-    """Return the text of the first Markdown heading of the notebook at ``path`` (its file stem if none)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            for line in "".join(cell.get("source", "")).splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return path.stem
-
-
 def _parse(example: str, value, **where) -> ExampleRecord:
     """Return the :class:`ExampleRecord` of one record's value; ``quantity`` None with a ``problem`` if malformed."""
     known = set(FRAMEWORK_NAMES) | {"quantity", "seed", "note"}
@@ -211,7 +201,7 @@ def example_records(book=BOOK) -> list[ExampleRecord]:
         path = Path(row.notebook)
         rel = path.resolve().relative_to(book).as_posix()
         if rel not in titles:
-            titles[rel] = _title(path)
+            titles[rel] = _notebook_title(path)
         return {"notebook": rel, "title": titles[rel], "source": row.name}
 
     for row in table.itertuples(index=False):

@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 __all__ = ["MAX_CHANGED_PIXELS", "TIMING", "VOLATILE_CELL_KEYS", "VOLATILE_NOTEBOOK_KEYS", "coalesce_streams",
-           "page_parser", "same_but_noise", "same_but_timings", "stale_page", "strip_volatile", "write_atomically"]
+           "page_parser", "same_but_noise", "same_but_timings", "stale_page", "strip_volatile", "title",
+           "write_atomically"]
 
 #: the share of a figure's pixels that may change while it still counts as the same figure
 #: (a curve point moved by another CPU's rounding; a restyled or replotted figure changes far more)
@@ -53,6 +54,18 @@ def write_atomically(path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def title(path) -> str:
+    """Return the text of the first Markdown heading of the notebook at ``path`` (its file stem if none)."""
+    path = Path(path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
 
 
 def page_parser(prog: str, description: str, check: str, book: Path):
