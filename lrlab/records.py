@@ -117,4 +117,13 @@ class RecordMimeRenderer:
 
     @staticmethod
     def handle_mime(renderer, data, inline: bool):
-        return [] if data.mime_type == MIME_TYPE else None
+        """Render a record as one empty comment node.
+
+        Not as no node: myst-nb drops a mime type that renders to nothing from the
+        bundle before it picks the preferred type, and the text line would show.
+        """
+        if data.mime_type != MIME_TYPE:
+            return None
+        from docutils import nodes
+
+        return [nodes.comment("", "")]

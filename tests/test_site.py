@@ -45,3 +45,13 @@ def test_site_builds_each_page_once(root, built_site):
         # a docstring's doctest may show the error it documents; no page may show one of its own
         shown = re.sub(r'<div class="doctest.*?</pre></div>\s*</div>', "", html, flags=re.S)
         assert "Traceback (most recent call last)" not in shown, page
+
+
+def test_a_record_is_shown_once_as_its_cell_printed_it_not_again_as_json(root, built_site):
+    """lrlab.records.RecordMimeRenderer renders a record as nothing; its text line would repeat the cell's table."""
+    chapters = [p for p in (built_site / "book").rglob("*.html") if re.match(r"\d\d-", p.parent.name)]
+    assert chapters
+    stored = sum("recorded verdict:" in p.read_text() for p in (root / "book").rglob("*.ipynb"))
+    assert stored > 0, "no notebook holds a verdict record: the check would prove nothing"
+    for page in chapters:
+        assert not re.search(r"<pre><span></span>recorded ", page.read_text()), page.relative_to(built_site)
