@@ -221,7 +221,7 @@ for fused in (True, False):
 # The curve tells the same story: in {numref}`fig-01-golden-curve` both frameworks lie on the
 # seed's published points.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The weight after each of the `steps` gradient steps of E004-4 on (w + 1)\u00b2, in TensorFlow and PyTorch (float32 SGD with the seed's exponential decay), inside the open squares of the points seed 004 published; the grey line is the minimum.", "name": "fig-01-golden-curve"}}
+# %% mystnb={"figure": {"caption": "The weight after each of the `steps` gradient steps of E004-4 on (w + 1)\u00b2, in TensorFlow and PyTorch (float32 SGD with the seed's exponential decay), inside the open squares of the points seed 004 published; the grey line is the minimum.", "name": "fig-01-golden-curve"}} tags=["hide-input"]
 golden.plot_descent(traces, quadratic.c, published=SEED_SETTINGS)
 plt.show()
 
@@ -249,7 +249,7 @@ print(regimes.to_string(index=False))
 # {numref}`fig-01-regimes` draws the runs: the weight over the first steps, and its distance to
 # the minimum on a log scale.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Gradient descent on (w + 1)\u00b2 at each constant learning rate of `regime_lrs`, in both frameworks (solid TensorFlow, dashed PyTorch): the weight over the first steps (left) and its distance to the minimum (right, log scale).", "name": "fig-01-regimes"}}
+# %% mystnb={"figure": {"caption": "Gradient descent on (w + 1)\u00b2 at each constant learning rate of `regime_lrs`, in both frameworks (solid TensorFlow, dashed PyTorch): the weight over the first steps (left) and its distance to the minimum (right, log scale).", "name": "fig-01-regimes"}} tags=["hide-input"]
 qd.plot_regimes(runs, quadratic, w0, regime_lrs, FW)
 plt.show()
 

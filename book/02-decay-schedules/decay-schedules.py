@@ -124,7 +124,7 @@ e000_2 = {
 # %% [markdown]
 # {numref}`fig-02-staircase` draws both forms with the rates the frameworks used.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Seed 000's exponential decay with and without `staircase`: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses), every 250th update.", "name": "fig-02-staircase"}}
+# %% mystnb={"figure": {"caption": "Seed 000's exponential decay with and without `staircase`: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses), every 250th update.", "name": "fig-02-staircase"}} tags=["hide-input"]
 used.draw(e000_2, np.arange(0, 40001, 250))
 
 # %% [markdown]
@@ -165,7 +165,7 @@ e002 = {
     "multistep at 20 and 40": schedules.make("multistep", initial_lr=0.1, milestones=[20, 40], gamma=0.3),
 }
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Decay by epochs: exponential, step, inverse-time and multistep decay, the numpy formula (line) and the rate each epoch used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-epochs"}}
+# %% mystnb={"figure": {"caption": "Decay by epochs: exponential, step, inverse-time and multistep decay, the numpy formula (line) and the rate each epoch used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-epochs"}} tags=["hide-input"]
 used.draw(e002, updates, xlabel="epoch e")
 
 # %% [markdown]
@@ -209,7 +209,7 @@ c001 = {
     "cosine over 40, alpha 0.1": schedules.make("cosine", initial_lr=0.1, decay_steps=40, alpha=0.1),
 }
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Seed 001's three families, step, exponential and cosine decay: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses); the printout below names the library of each native class.", "name": "fig-02-families"}}
+# %% mystnb={"figure": {"caption": "Seed 001's three families, step, exponential and cosine decay: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses); the printout below names the library of each native class.", "name": "fig-02-families"}} tags=["hide-input"]
 used.draw(c001, updates)
 c001_gaps, natives = used.last, native_modules(c001, FW)
 print("classes from: " + "; ".join(f"{name}: " + ", ".join(sorted(set(m.split('.')[0] for m in mods)))
@@ -310,7 +310,7 @@ e000_3 = {
         "name": "exponential", "initial_lr": 0.01, "decay_steps": 10, "decay_rate": 0.7}),
 }
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "A linear warmup over the first updates into a cosine and into an exponential decay: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-warmup"}}
+# %% mystnb={"figure": {"caption": "A linear warmup over the first updates into a cosine and into an exponential decay: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-warmup"}} tags=["hide-input"]
 used.draw(e000_3, updates)
 
 # %% [markdown]
@@ -350,7 +350,7 @@ e002_4 = {
     "cosine restarts ×2": schedules.make("cosine_restarts", initial_lr=0.01, first_decay_steps=updates // 7),
 }
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Cyclical rates (triangular, triangular2, exp_range), the one-cycle policy and cosine annealing with warm restarts: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-cyclic"}}
+# %% mystnb={"figure": {"caption": "Cyclical rates (triangular, triangular2, exp_range), the one-cycle policy and cosine annealing with warm restarts: the numpy formula (line) and the rate each update used in Keras (circles) and PyTorch (crosses).", "name": "fig-02-cyclic"}} tags=["hide-input"]
 used.draw(e002_4, updates)
 
 # %%
@@ -448,7 +448,7 @@ print("all agree:", all(np.allclose(lrs, mapped["lrlab PlateauRule"], rtol=1e-6)
 # %% [markdown]
 # {numref}`fig-02-plateau` draws the metric and the three rules' rates, given the same numbers.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "One synthetic validation-loss sequence (top) and the learning rate Keras's native ReduceLROnPlateau, PyTorch's native one and lrlab's PlateauRule set after each epoch from it (bottom, log scale), given the same patience, cooldown, threshold and factor.", "name": "fig-02-plateau"}}
+# %% mystnb={"figure": {"caption": "One synthetic validation-loss sequence (top) and the learning rate Keras's native ReduceLROnPlateau, PyTorch's native one and lrlab's PlateauRule set after each epoch from it (bottom, log scale), given the same patience, cooldown, threshold and factor.", "name": "fig-02-plateau"}} tags=["hide-input"]
 native_schedules.plot_plateau_rules(metric, native)
 plt.show()
 
@@ -522,7 +522,7 @@ lrlab.record("decay_schedules:seed001_final_validation", results.to_dict(orient=
 # %% [markdown]
 # {numref}`fig-02-training` follows each run's validation loss over the epochs.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Validation loss per epoch of the seed-001 network trained with Adam under each decay family, all from the same peak rate `peak_lr` and initial weights; one panel per framework, log scale.", "name": "fig-02-training"}}
+# %% mystnb={"figure": {"caption": "Validation loss per epoch of the seed-001 network trained with Adam under each decay family, all from the same peak rate `peak_lr` and initial weights; one panel per framework, log scale.", "name": "fig-02-training"}} tags=["hide-input"]
 decay_families.plot_val_loss(histories, families, FW)
 plt.show()
 if "plateau" in families:

@@ -183,7 +183,7 @@ if final:
 # {numref}`fig-03-e001-1` is E001-1's figure, accuracy and validation accuracy per epoch, in
 # both frameworks (solid: Keras as written; dashed: the PyTorch twin).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "E001-1's figure in both frameworks: training accuracy (mean over each epoch's batches) and validation accuracy per epoch of the seed's Keras program as written (solid) and of its PyTorch twin (dashed).", "name": "fig-03-e001-1"}}
+# %% mystnb={"figure": {"caption": "E001-1's figure in both frameworks: training accuracy (mean over each epoch's batches) and validation accuracy per epoch of the seed's Keras program as written (solid) and of its PyTorch twin (dashed).", "name": "fig-03-e001-1"}} tags=["hide-input"]
 seed001_figures.plot_e001_1(e001_1_runs)
 plt.show()
 
@@ -274,7 +274,7 @@ if final:
 # {numref}`fig-03-e001-2` is E001-2's figure, the training loss per epoch, in both frameworks
 # (dashed: PyTorch as written; solid: the Keras twin).
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "E001-2's figure in both frameworks: the full-batch training loss per epoch of the seed's PyTorch program as written (dashed) and of its Keras twin (solid); the grey line is the loss of a constant output, ln 2.", "name": "fig-03-e001-2"}}
+# %% mystnb={"figure": {"caption": "E001-2's figure in both frameworks: the full-batch training loss per epoch of the seed's PyTorch program as written (dashed) and of its Keras twin (solid); the grey line is the loss of a constant output, ln 2.", "name": "fig-03-e001-2"}} tags=["hide-input"]
 seed001_figures.plot_e001_2(e001_2_runs)
 plt.show()
 
@@ -307,7 +307,7 @@ print(differences.to_string())
 glue("lr_ratio_1", lr_ratio["E001-1 design"], display=False)
 glue("lr_ratio_2", lr_ratio["E001-2 design"], display=False)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The learning rate of each epoch's last update under the two designs' schedules: E001-1's staircase decay counted in updates and E001-2's decay counted in epochs, from the same `initial_lr` and `decay_rate`; log scale.", "name": "fig-03-schedules"}}
+# %% mystnb={"figure": {"caption": "The learning rate of each epoch's last update under the two designs' schedules: E001-1's staircase decay counted in updates and E001-2's decay counted in epochs, from the same `initial_lr` and `decay_rate`; log scale.", "name": "fig-03-schedules"}} tags=["hide-input"]
 seed001_figures.plot_designs(seed_schedule, per_epoch_schedule, epochs, -(-len(train[0]) // batch_size), initial_lr,
                              decay_rate)
 plt.show()
@@ -343,7 +343,7 @@ for name, backend in backends.items():
                                    loss="binary_crossentropy", epochs=epochs, batch_size=batch_size, seed=seed)
     print(f"{name:>5}: time: {time.perf_counter() - start:.1f} s")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The harmonised pair, E001-1's design with the same initial weights, batches, schedule and Adam in both frameworks (solid TensorFlow, dashed PyTorch): training and validation loss per epoch (left, log scale) and validation accuracy (right).", "name": "fig-03-harmonised"}}
+# %% mystnb={"figure": {"caption": "The harmonised pair, E001-1's design with the same initial weights, batches, schedule and Adam in both frameworks (solid TensorFlow, dashed PyTorch): training and validation loss per epoch (left, log scale) and validation accuracy (right).", "name": "fig-03-harmonised"}} tags=["hide-input"]
 seed001_figures.plot_harmonised(harmonised)
 plt.show()
 
@@ -474,7 +474,7 @@ print(f"medians over {repeats} initial-weight seeds (max for the stuck epochs)")
 print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
 lrlab.record("e001:adam_lr_comparison", summary.reset_index().round(3))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Validation loss per epoch of the harmonised experiment from each initial learning rate of `compare_lrs` (one panel each), for every initial-weight seed (one colour per seed) in both frameworks (solid TensorFlow, dashed PyTorch); log scale.", "name": "fig-03-adam-lrs"}}
+# %% mystnb={"figure": {"caption": "Validation loss per epoch of the harmonised experiment from each initial learning rate of `compare_lrs` (one panel each), for every initial-weight seed (one colour per seed) in both frameworks (solid TensorFlow, dashed PyTorch); log scale.", "name": "fig-03-adam-lrs"}} tags=["hide-input"]
 seed001_figures.plot_lr_runs(lr_runs, LRS, seed)
 plt.show()
 
@@ -540,7 +540,7 @@ with tempfile.TemporaryDirectory() as workdir:
                for name, backend in backends.items()}
 print(pd.DataFrame(stopped).to_string(float_format=lambda v: f"{v:.4f}"))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Early stopping on the run from the rate in `stopping_lr` with the first initial-weight seed: validation loss over all epochs, the best epoch (restored, and written by the checkpoint) and the epoch where early stopping ended the run, per framework (solid TensorFlow, dashed PyTorch).", "name": "fig-03-early-stop"}}
+# %% mystnb={"figure": {"caption": "Early stopping on the run from the rate in `stopping_lr` with the first initial-weight seed: validation loss over all epochs, the best epoch (restored, and written by the checkpoint) and the epoch where early stopping ended the run, per framework (solid TensorFlow, dashed PyTorch).", "name": "fig-03-early-stop"}} tags=["hide-input"]
 seed001_figures.plot_early_stop(lr_runs, stopped, stopping_lr, seed, epochs)
 plt.show()
 
@@ -646,7 +646,7 @@ print(f"means and seed std over {finetune_seeds} draws:")
 print(ft_table.to_string(float_format=lambda v: f"{v:.3f}"))
 lrlab.record("c001_2:finetune", ft_table.round(3).reset_index().to_dict(orient="list"))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fine-tuning on the tilted task: mean test accuracy on the new task (bars, seed standard deviation as error bars) and on the old task (dots) after fine-tuning at `finetune_lr`, at a tenth of it, and after training from scratch, per framework.", "name": "fig-03-finetune"}}
+# %% mystnb={"figure": {"caption": "Fine-tuning on the tilted task: mean test accuracy on the new task (bars, seed standard deviation as error bars) and on the old task (dots) after fine-tuning at `finetune_lr`, at a tenth of it, and after training from scratch, per framework.", "name": "fig-03-finetune"}} tags=["hide-input"]
 runs_ft = list(dict.fromkeys(finetune.run))
 seed001_figures.plot_finetune(ft_table, runs_ft, FW)
 plt.show()

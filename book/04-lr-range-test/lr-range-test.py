@@ -127,7 +127,7 @@ glue("rt_raw_min", rt.round_sig(rt.lowest_loss_lr(h)))
 glue("rt_smooth_min", rt.round_sig(h.lr[h.smooth_loss.idxmin()]))
 glue("rt_spread", round(np.nanmax(list(found_lrs.values())) / np.nanmin(list(found_lrs.values()))))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Training loss against the learning rate in fastai's default range test (`num_it` updates from `start_lr` to `end_lr`): the raw loss faint, the smoothed loss solid for TensorFlow and dashed for PyTorch; dotted lines mark the four suggestions.", "name": "fig-04-default-test"}}
+# %% mystnb={"figure": {"caption": "Training loss against the learning rate in fastai's default range test (`num_it` updates from `start_lr` to `end_lr`): the raw loss faint, the smoothed loss solid for TensorFlow and dashed for PyTorch; dotted lines mark the four suggestions.", "name": "fig-04-default-test"}} tags=["hide-input"]
 rt.plot_tests(default_tests, f"{num_it} updates from {start_lr:g} to {end_lr:g} (solid tf, dashed torch)",
               ylim=(1.5, 3.5))
 plt.show()
@@ -150,7 +150,7 @@ plt.show()
 # (about nine epochs): the same $\beta = 0.98$ memory then spans a smaller range of rates. We run it with
 # the exponential ramp and with Smith's linear one (C001-2's "linear or log increase").
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The range test fitted to this problem, `long_num_it` updates from `long_start_lr` to `end_lr`: the exponential ramp (left) and Smith's linear ramp (right), drawn as in the default test's figure.", "name": "fig-04-long-linear"}}
+# %% mystnb={"figure": {"caption": "The range test fitted to this problem, `long_num_it` updates from `long_start_lr` to `end_lr`: the exponential ramp (left) and Smith's linear ramp (right), drawn as in the default test's figure.", "name": "fig-04-long-linear"}} tags=["hide-input"]
 long_tests = lab.range_tests(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it)
 linear_tests = lab.range_tests(start_lr=long_start_lr, end_lr=end_lr, num_it=long_num_it, mode="linear")
 print("exponential ramp:\n" + rt.suggestion_lines(long_tests))
@@ -222,7 +222,7 @@ for test_name, key in (("default", "default"), ("long exp", "long")):
 lrlab.record("range_test_suggestions", rt.suggestions_record(ramp_tests))
 
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss after `check_epochs` epochs at each constant rate of the reference grid, in both frameworks, with the rates within 25 % of the best loss shaded; the dots are the losses at each test's suggested rates.", "name": "fig-04-suggestions-on-grid"}}
+# %% mystnb={"figure": {"caption": "Final validation loss after `check_epochs` epochs at each constant rate of the reference grid, in both frameworks, with the rates within 25 % of the best loss shaded; the dots are the losses at each test's suggested rates.", "name": "fig-04-suggestions-on-grid"}} tags=["hide-input"]
 rt.plot_checks(reference, checks, (good_band.min(), good_band.max()), ylabel=f"val loss after {check_epochs} epochs")
 plt.show()
 
@@ -286,7 +286,7 @@ glue("rt_epochs", len(first))
 print(rt.epoch_table(first))
 
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The epoch-wise range test (E004-2): each epoch's mean training loss and the validation loss after it, against the epoch's learning rate; TensorFlow solid, PyTorch dashed.", "name": "fig-04-epoch-test"}}
+# %% mystnb={"figure": {"caption": "The epoch-wise range test (E004-2): each epoch's mean training loss and the validation loss after it, against the epoch's learning rate; TensorFlow solid, PyTorch dashed.", "name": "fig-04-epoch-test"}} tags=["hide-input"]
 rt.plot_epoch_tests(epoch_tests, "E004-2: one learning rate per epoch")
 plt.show()
 

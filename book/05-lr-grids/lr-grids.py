@@ -135,7 +135,7 @@ print(lr_grids.u_summary(finals, grids).to_string(index=False))
 fine_best = {name: f.loc[f.val_loss.idxmin()] for name, f in finals.items()}
 fail_from = lr_grids.first_failure(finals[FW[0]])
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Validation loss (left) and accuracy (right) after `epochs` epochs of SGD at each constant rate of the fine grid, TensorFlow solid with circles, PyTorch dashed with crosses; dotted lines mark the seed's five rates, the shading the failing rates above the best one, the black line the untrained network's loss.", "name": "fig-05-u"}}
+# %% mystnb={"figure": {"caption": "Validation loss (left) and accuracy (right) after `epochs` epochs of SGD at each constant rate of the fine grid, TensorFlow solid with circles, PyTorch dashed with crosses; dotted lines mark the seed's five rates, the shading the failing rates above the best one, the black line the untrained network's loss.", "name": "fig-05-u"}} tags=["hide-input"]
 lr_grids.plot_u(finals, fail_from, seed_lrs, start_loss[FW[0]], epochs)
 plt.show()
 
@@ -205,7 +205,7 @@ for name in FW:
 glue("c5_seed_best", seed_best_lr)
 
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Held-out loss after `epochs` epochs for each rate of the cross-validated grid: one faint line per fold (TensorFlow solid, PyTorch dashed) and each framework's mean over the `folds` folds with its standard deviation.", "name": "fig-05-folds"}}
+# %% mystnb={"figure": {"caption": "Held-out loss after `epochs` epochs for each rate of the cross-validated grid: one faint line per fold (TensorFlow solid, PyTorch dashed) and each framework's mean over the `folds` folds with its standard deviation.", "name": "fig-05-folds"}} tags=["hide-input"]
 lr_grids.plot_folds(cv, cv_summary, ylabel=f"held-out loss after {epochs} epochs",
                     title=f"E002-6: {folds}-fold cross-validation of {len(CV_LRS)} rates")
 plt.show()
@@ -263,7 +263,7 @@ glue("c5_grid_loss", float(decay[FW[0]].best_value))
 glue("c5_const_loss", float(fine_best[FW[0]].val_loss))
 
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss of every exponential decay of the grid (the first framework's runs): one row per number of decay steps and decay rate, one column per initial rate, colour on a log scale capped at the untrained network's loss; red frames the best schedule for each initial rate.", "name": "fig-05-decay-grid"}}
+# %% mystnb={"figure": {"caption": "Final validation loss of every exponential decay of the grid (the first framework's runs): one row per number of decay steps and decay rate, one column per initial rate, colour on a log scale capped at the untrained network's loss; red frames the best schedule for each initial rate.", "name": "fig-05-decay-grid"}} tags=["hide-input"]
 lr_grids.plot_decay(lr_grids.decay_table(decay[FW[0]].trials, lab.updates_per_epoch), start_loss[FW[0]],
                     label=f"val loss ({FW[0]})")
 plt.show()

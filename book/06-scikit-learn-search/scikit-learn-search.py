@@ -126,7 +126,7 @@ print("distinct values tried per hyperparameter: random", sklearn_search.distinc
 # %% [markdown]
 # {numref}`fig-06-searches` follows both searches candidate by candidate.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the best mean cross-validated accuracy among the candidates evaluated so far, the grid in scikit-learn's enumeration order and random search in its draw order. Right: every candidate's mean cross-validated accuracy against `max_depth`, the two searches side by side.", "name": "fig-06-searches"}}
+# %% mystnb={"figure": {"caption": "Left: the best mean cross-validated accuracy among the candidates evaluated so far, the grid in scikit-learn's enumeration order and random search in its draw order. Right: every candidate's mean cross-validated accuracy against `max_depth`, the two searches side by side.", "name": "fig-06-searches"}} tags=["hide-input"]
 sklearn_search.plot_progress({"GridSearchCV (grid order)": grid_table, "RandomizedSearchCV (draw order)": random_table},
                              by="max_depth")
 plt.show()

@@ -199,7 +199,7 @@ SHOW = FW[-1]  # the framework whose searches the figures and the test-set table
 board = comparison.board()
 print(board.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Grid, random and TPE search in the last framework of `frameworks` (PyTorch by default). Left: the best validation loss after each trial of the searches at the largest budget, median over the `n_seeds` seeds, the band spanning the best seed to the worst (the grid in its sampler's order). Right: each seed's best validation loss at each budget.", "name": "fig-07-best-so-far"}}
+# %% mystnb={"figure": {"caption": "Grid, random and TPE search in the last framework of `frameworks` (PyTorch by default). Left: the best validation loss after each trial of the searches at the largest budget, median over the `n_seeds` seeds, the band spanning the best seed to the worst (the grid in its sampler's order). Right: each seed's best validation loss at each budget.", "name": "fig-07-best-so-far"}} tags=["hide-input"]
 search_comparison.plot_best_so_far(comparison, SHOW)
 plt.show()
 
@@ -232,7 +232,7 @@ for (fw, st, b), row in board.set_index(["framework", "strategy", "budget"]).ite
 # {numref}`fig-07-trials-by-lr` shows every trial of every seed against its learning rate: the objective is close to a function of
 # the learning rate alone, with the other three hyperparameters adding a spread around it.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Every trial of the searches at the largest budget, all seeds, in the last framework of `frameworks`: its validation loss against its learning rate (left), and how many trials each strategy spent at each learning rate (right).", "name": "fig-07-trials-by-lr"}}
+# %% mystnb={"figure": {"caption": "Every trial of the searches at the largest budget, all seeds, in the last framework of `frameworks`: its validation loss against its learning rate (left), and how many trials each strategy spent at each learning rate (right).", "name": "fig-07-trials-by-lr"}} tags=["hide-input"]
 search_comparison.plot_trials_by_lr(comparison, SHOW)
 plt.show()
 print("\n".join(comparison.coverage_lines(SHOW)))

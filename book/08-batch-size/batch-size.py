@@ -166,7 +166,7 @@ print("\nbest learning rate per batch size:", {int(b): float(f"{lr:.3g}") for b,
 print(f"largest seed standard deviation in a cell whose mean is below 0.5: "
       f"{float(spreads[means < 0.5].max().max()):.3f}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Mean final validation loss over `repeats` seeds after `epochs` epochs, by learning rate and batch size (the last of `frameworks`, PyTorch by default); red frames the best learning rate of each batch size, and a cell whose mean ended above one nat, near breakdown, reads \"> 1\", and one where a seed diverged \"div.\".", "name": "fig-08-heatmap"}}
+# %% mystnb={"figure": {"caption": "Mean final validation loss over `repeats` seeds after `epochs` epochs, by learning rate and batch size (the last of `frameworks`, PyTorch by default); red frames the best learning rate of each batch size, and a cell whose mean ended above one nat, near breakdown, reads \"> 1\", and one where a seed diverged \"div.\".", "name": "fig-08-heatmap"}} tags=["hide-input"]
 plots.heatmap(means, failed_above=FAILED_ABOVE, cap=3.0, xlabel="batch size", ylabel="learning rate",
               title=f"final val loss after {epochs} epochs ({name}; red: best)")
 plt.show()
@@ -201,7 +201,7 @@ print(f"base batch {base_batch}; mean final val loss over {verdict_seeds} seeds 
 print(table.map(lambda v: report.loss_text(v, FAILED_ABOVE, 3)).to_string())
 print("largest seed standard deviation where every seed trained:", f"{noise:.3f}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss over `verdict_seeds` seeds (the mean, or the worst seed where one broke down), capped at 3, when the batch grows from `base_batch` by the factors `scale_factors`: keeping the base rate, the linear scaling rule with and without warmup, halving the rate, and the heat map's best rate for that batch size (the last of `frameworks`).", "name": "fig-08-scaling"}}
+# %% mystnb={"figure": {"caption": "Final validation loss over `verdict_seeds` seeds (the mean, or the worst seed where one broke down), capped at 3, when the batch grows from `base_batch` by the factors `scale_factors`: keeping the base rate, the linear scaling rule with and without warmup, halving the rate, and the heat map's best rate for that batch size (the last of `frameworks`).", "name": "fig-08-scaling"}} tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
 view = table.xs(FW[-1], level="framework").reset_index()
 styles = {"keep lr": "s-", "linear k·lr": "o-", "linear + warmup": "^--", "lower: lr/2": "v-", "heat-map best": "k:"}
@@ -248,7 +248,7 @@ print("standard deviations:")
 print(fit_std.to_string(float_format=lambda v: f"{v:.3f}"))
 print("every run reached the target:", bool(gaps["epochs to target"].notna().all()))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Validation loss of each batch size at its best learning rate, mean and seed standard deviation over `verdict_seeds` seeds, in both frameworks: at the first epoch whose training loss reaches `target_loss` (equal fit), and after `epochs` epochs (equal epochs, dotted and faded).", "name": "fig-08-equal-fit"}}
+# %% mystnb={"figure": {"caption": "Validation loss of each batch size at its best learning rate, mean and seed standard deviation over `verdict_seeds` seeds, in both frameworks: at the first epoch whose training loss reaches `target_loss` (equal fit), and after `epochs` epochs (equal epochs, dotted and faded).", "name": "fig-08-equal-fit"}} tags=["hide-input"]
 ax = plots.overlay(batch_scaling.per_framework(gaps, "val loss"), "batch", "mean", yerr="std", logx=True, logy=True,
                    label=f"{{framework}}: at training loss {target_loss:g}")
 plots.overlay(batch_scaling.per_framework(gaps, f"val loss after {epochs} epochs"), "batch", "mean", ax=ax, yerr="std",

@@ -150,7 +150,7 @@ print(osc[osc.source == "by hand"].drop(columns=["source", "reversals"]).to_stri
 R = osc.pivot(index="run", columns="source", values="reversals").loc[list(settings), ["by hand", *FW]]
 print(f"\nreversals along + across in each run:\n{R.to_string()}")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The first forty updates of each run on the ravine (the seed's form, by hand), from the origin to the minimum (star): the two weights' plane, the flat direction across, the steep one up.", "name": "fig-09-ravine"}}
+# %% mystnb={"figure": {"caption": "The first forty updates of each run on the ravine (the seed's form, by hand), from the origin to the minimum (star): the two weights' plane, the flat direction across, the steep one up.", "name": "fig-09-ravine"}} tags=["hide-input"]
 ax = heavy_ball.plot_paths({label: paths["by hand", label] for label in settings}, problem.w_star, updates=40)
 ax.set(title="the first 40 updates on the ravine (start at 0, star: minimum)")
 plt.show()
@@ -243,7 +243,7 @@ for name in FW:
         text[column] = text[column].map(lambda v: report.loss_text(v, FAILED_ABOVE, 3))
     print(f"{name}:\n{text.to_string(index=False)}\n" if len(text) else f"{name}: no pair on this grid")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss of the MLP after `epochs` epochs, one colour per momentum, against the learning rate (left) and against the effective step (right): the mean over `repeats` seeds, shaded from the best seed to the worst, capped near chance; dotted: the good threshold. PyTorch where both frameworks ran.", "name": "fig-09-effective-step"}}
+# %% mystnb={"figure": {"caption": "Final validation loss of the MLP after `epochs` epochs, one colour per momentum, against the learning rate (left) and against the effective step (right): the mean over `repeats` seeds, shaded from the best seed to the worst, capped near chance; dotted: the good threshold. PyTorch where both frameworks ran.", "name": "fig-09-effective-step"}} tags=["hide-input"]
 name = FW[-1]
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
 for ax, x in zip(axes, (None, heavy_ball.effective_step)):

@@ -117,7 +117,7 @@ for name in FW:
     print(f"{name}: best mean val loss {tables[name]['mean'].min():.3f}; 'good' = mean val loss <= "
           f"{thresholds[name]:.3f}\n{bands[name].to_string(index=False, float_format=lambda v: f'{v:.3g}')}\n")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss of the MLP after `epochs` epochs against the learning rate, one colour per optimizer: the mean over `repeats` seeds, shaded from the best seed to the worst, capped near chance; dotted: the good threshold; bars at the bottom: each optimizer's band of good rates. PyTorch where both frameworks ran.", "name": "fig-10-bands"}}
+# %% mystnb={"figure": {"caption": "Final validation loss of the MLP after `epochs` epochs against the learning rate, one colour per optimizer: the mean over `repeats` seeds, shaded from the best seed to the worst, capped near chance; dotted: the good threshold; bars at the bottom: each optimizer's band of good rates. PyTorch where both frameworks ran.", "name": "fig-10-bands"}} tags=["hide-input"]
 name = FW[-1]
 ax = lr_bands.plot_mean_curves(tables[name], "optimizer", order=OPTS, threshold=thresholds[name])
 for i, good in enumerate(bands[name].to_dict("records")):  # in the order of OPTS, like the curves
@@ -208,7 +208,7 @@ DECAYS = np.r_[0.0, 10.0 ** np.arange(-4, 0.01, 0.5)]
 decay_runs = decoupled_decay.sweep(small, data.val, DECAY_LRS, DECAYS, SEEDS, epochs=decay_epochs)
 decay = sensitivity.spread(decay_runs, ["form", "lr", "decay"], "val_loss")
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss of softmax regression on `decay_rows` rows after `decay_epochs` epochs, mean over `repeats` seeds, over learning rate and weight decay: Adam with the decay as an L2 penalty in its gradient (left) and AdamW (right). Colours on a log scale, capped; red frames the best decay at each learning rate; the bottom row is no decay.", "name": "fig-10-decay-maps"}}
+# %% mystnb={"figure": {"caption": "Final validation loss of softmax regression on `decay_rows` rows after `decay_epochs` epochs, mean over `repeats` seeds, over learning rate and weight decay: Adam with the decay as an L2 penalty in its gradient (left) and AdamW (right). Colours on a log scale, capped; red frames the best decay at each learning rate; the bottom row is no decay.", "name": "fig-10-decay-maps"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
 for ax, form in zip(axes, decoupled_decay.FORMS):
     plots.heatmap(sensitivity.heatmap_table(decay[decay.form == form], "decay", "lr"), ax=ax, cap=1.5,

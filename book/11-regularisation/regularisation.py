@@ -138,7 +138,7 @@ effect = {fw: one_at_a_time.effects(sw, cap=FAILED_ABOVE) for fw, (_, sw) in swe
 print(f"{name}: base learning rate {base_lr:g}")
 print(one_at_a_time.effects_table(effect).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss (mean and standard deviation over `repeats` seeds, log scale) as one hyperparameter at a time moves around Adam at its best learning rate; the last framework of `frameworks`.", "name": "fig-11-one-at-a-time"}}
+# %% mystnb={"figure": {"caption": "Final validation loss (mean and standard deviation over `repeats` seeds, log scale) as one hyperparameter at a time moves around Adam at its best learning rate; the last framework of `frameworks`.", "name": "fig-11-one-at-a-time"}} tags=["hide-input"]
 one_at_a_time.plot_points(points, ["learning rate", "batch size", "weight decay (AdamW)", "beta_1", "beta_2"],
                           ylabel=f"final val loss (mean ± std, {repeats} seeds)",
                           title=f"one hyperparameter at a time around Adam at lr {base_lr:g} ({name})")
@@ -196,7 +196,7 @@ grid = sensitivity.heatmap_table(sensitivity.spread(heat[name], ["weight_decay",
 print(f"{name}: mean final val loss, weight decay down, learning rate across")
 print(grid.to_string(float_format=lambda v: f"{v:.3f}"))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Plain SGD: final validation loss over weight decay and learning rate (mean of `repeats` seeds, the last framework of `frameworks`); red frames the best decay of each learning rate, and a cell above `FAILED_ABOVE` reads as such.", "name": "fig-11-heatmap"}}
+# %% mystnb={"figure": {"caption": "Plain SGD: final validation loss over weight decay and learning rate (mean of `repeats` seeds, the last framework of `frameworks`); red frames the best decay of each learning rate, and a cell above `FAILED_ABOVE` reads as such.", "name": "fig-11-heatmap"}} tags=["hide-input"]
 ax = plt.subplots(figsize=(7, 4.2), layout="constrained")[1]
 plots.heatmap(grid, ax=ax, failed_above=FAILED_ABOVE, xlabel="learning rate", ylabel="weight decay λ",
               title=f"SGD: final val loss after {epochs} epochs ({name}, {repeats} seeds)")

@@ -101,7 +101,7 @@ for kind, part in (("sharp", stable[stable < 0.5]), ("wide", stable[stable >= 0.
     glue(f"c002_2_{kind}_lr_low", round(float(part.min()), 2), display=False)
     glue(f"c002_2_{kind}_lr_high", round(float(part.max()), 2), display=False)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The two one-weight surfaces: on the first the global minimum (star) is a sharp well, on the second the wide well; dots mark the other minima.", "name": "fig-12-surfaces"}}
+# %% mystnb={"figure": {"caption": "The two one-weight surfaces: on the first the global minimum (star) is a sharp well, on the second the wide well; dots mark the other minima.", "name": "fig-12-surfaces"}} tags=["hide-input"]
 cyclic_basins.plot_surfaces(surfaces)
 plt.show()
 
@@ -137,7 +137,7 @@ print(escapes.pivot_table(index=["max_lr", "start"], columns="framework", values
 if len(FW) == 2:
     print(cyclic_basins.escape_agreement(escapes, traces))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Top: the cyclical schedules, one per `max_lrs`. Bottom: the runs started next to the global (sharp) minimum of the first surface, TensorFlow solid and PyTorch dashed; grey lines mark the three minima.", "name": "fig-12-escape"}}
+# %% mystnb={"figure": {"caption": "Top: the cyclical schedules, one per `max_lrs`. Bottom: the runs started next to the global (sharp) minimum of the first surface, TensorFlow solid and PyTorch dashed; grey lines mark the three minima.", "name": "fig-12-escape"}} tags=["hide-input"]
 global_index = int(np.flatnonzero(sharp.minima()["global"])[0])
 cyclic_basins.plot_escape(traces, sharp, cyclic, MAX_LRS, FW, STEPS, start=global_index)
 plt.show()
@@ -192,7 +192,7 @@ print(left.map(report.share_text).to_string())
 print("\nshare of all starts that end at the global minimum:")
 print(at_global.map(report.share_text).unstack("framework").to_string())
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Where each run from the `starts` starting points ends, on each surface, for the largest of `max_lrs` (the last framework of `frameworks`); red marks a run that left the basin it started in.", "name": "fig-12-ends"}}
+# %% mystnb={"figure": {"caption": "Where each run from the `starts` starting points ends, on each surface, for the largest of `max_lrs` (the last framework of `frameworks`); red marks a run that left the basin it started in.", "name": "fig-12-ends"}} tags=["hide-input"]
 top = MAX_LRS[-1]
 cyclic_basins.plot_ends(counts, top, FW[-1])
 plt.show()
@@ -279,7 +279,7 @@ if len(FW) == 2:
     print(sensitivity.agreement({fw: mlp[mlp.framework == fw] for fw in FW}, ["schedule", "seed"], "val loss",
                                 1e-5).attrs["text"])
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The MLP on the digits data under the three schedules (the first framework of `frameworks`): left, the learning rate at the end of each epoch; right, the training loss of each of the `mlp_seeds` seeds.", "name": "fig-12-mlp"}}
+# %% mystnb={"figure": {"caption": "The MLP on the digits data under the three schedules (the first framework of `frameworks`): left, the learning rate at the end of each epoch; right, the training loss of each of the `mlp_seeds` seeds.", "name": "fig-12-mlp"}} tags=["hide-input"]
 cyclic_basins.plot_schedules(curves, labels, FW[0], MLP_SEEDS)
 plt.show()
 

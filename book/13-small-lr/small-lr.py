@@ -165,7 +165,7 @@ print(f"decades of gradient growth over the first {grad_epochs} epochs, log10(ma
       f"over {repeats} seeds")
 print(growth.groupby("lr").agg(lambda v: f"{v.mean():.2f} ({v.std():.2f})").to_string())
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The Euclidean norm of every batch gradient (all weights and biases, log scale) over the first `grad_epochs` epochs of SGD, one curve per learning rate, seed `seed`, one panel per framework; the legend marks the rates that are too large to train.", "name": "fig-13-grad-norms"}}
+# %% mystnb={"figure": {"caption": "The Euclidean norm of every batch gradient (all weights and biases, log scale) over the first `grad_epochs` epochs of SGD, one curve per learning rate, seed `seed`, one panel per framework; the legend marks the rates that are too large to train.", "name": "fig-13-grad-norms"}} tags=["hide-input"]
 lr_extremes.plot_gradient_norms(traces, FW, LRS, seed, too_large)
 plt.show()
 
@@ -221,7 +221,7 @@ for name, table in summary.items():
     print(view.agg(lambda v: f"{v.mean():.3f} ({v.std():.3f})" if v.notna().all() else
                    f"{v.notna().sum()}/{len(v)} seeds").to_string())
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The trainable learning rates, mean of `repeats` seeds (the last framework run). Left: training loss (dashed) and validation loss (solid) over the epochs, the dotted line at `equal_epochs`. Right: their gap against the training loss reached, training going on to the right, the dotted line at `target_loss`.", "name": "fig-13-gap-vs-fit"}}
+# %% mystnb={"figure": {"caption": "The trainable learning rates, mean of `repeats` seeds (the last framework run). Left: training loss (dashed) and validation loss (solid) over the epochs, the dotted line at `equal_epochs`. Right: their gap against the training loss reached, training going on to the right, the dotted line at `target_loss`.", "name": "fig-13-gap-vs-fit"}} tags=["hide-input"]
 lr_extremes.plot_gap_vs_fit(histories[FW[-1]], trainable[FW[-1]], equal_epochs, target_loss,
                             label=f"mean of {repeats} seeds ({FW[-1]})")
 plt.show()

@@ -123,7 +123,7 @@ for opt in ("sgd", "adam"):
           "('> 2': a seed ended near chance)")
     print(sensitivity.heatmap_text(cells[cells.optimizer == opt], "start lr", "factor", failed_above=2.0).to_string())
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation loss (mean of `repeats` seeds, the last framework run) against the starting learning rate, one curve per total decay over the run, SGD left and Adam right; the shaded band is the seed's recommended start, and a loss above the cap the axis names is drawn at the cap.", "name": "fig-14-decay-grid"}}
+# %% mystnb={"figure": {"caption": "Final validation loss (mean of `repeats` seeds, the last framework run) against the starting learning rate, one curve per total decay over the run, SGD left and Adam right; the shaded band is the seed's recommended start, and a loss above the cap the axis names is drawn at the cap.", "name": "fig-14-decay-grid"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True, layout="constrained")
 for ax, opt in zip(axes, ("sgd", "adam")):
     view = sensitivity.heatmap_table(cells[cells.optimizer == opt], "start lr", "factor")

@@ -72,7 +72,7 @@ print(f"frameworks: {', '.join(FW)}; train {data.train[0].shape}, test {data.tes
 # across positions (a convolution) does much better than one that does not;
 # {numref}`fig-15-signals` shows three training signals of each class.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Three training signals of each MNIST-1D class, standardised; the class is the template's shape, wherever it sits.", "name": "fig-15-signals"}}
+# %% mystnb={"figure": {"caption": "Three training signals of each MNIST-1D class, standardised; the class is the template's shape, wherever it sits.", "name": "fig-15-signals"}} tags=["hide-input"]
 groups = testbed.signals_by_class(*data.train[:1], data.labels(data.train), per_class=3)
 fig, axes = plt.subplots(2, 5, figsize=(10, 3.6), sharex=True, sharey=True)
 for (label, rows), ax in zip(groups.items(), axes.flat):
@@ -123,7 +123,7 @@ glue("cnn_mlp_gap", f"{100 * gap:.0f} points", display=False)
 # parity tests measure it; with float32-exact hyperparameters the two agree to $10^{-10}$). The
 # gap between the frameworks is within the spread over seeds.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy per epoch of the three published baselines, mean over `repeats` seeds, in both frameworks (PyTorch solid, TensorFlow dashed); dotted lines: the published accuracies.", "name": "fig-15-baselines"}}
+# %% mystnb={"figure": {"caption": "Test accuracy per epoch of the three published baselines, mean over `repeats` seeds, in both frameworks (PyTorch solid, TensorFlow dashed); dotted lines: the published accuracies.", "name": "fig-15-baselines"}} tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for (name, fw), history in runs.items():
     curve = history.groupby("epoch").val_accuracy.mean()
@@ -150,7 +150,7 @@ for fw, result in tests.items():
     glue(f"valley_{fw}", f"{result.suggestion('valley'):.2g}", display=False)
 print({fw: f"{r.suggestion('valley'):.2g}" for fw, r in tests.items()})
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "LR range test of the CNN with plain SGD: smoothed training loss as the rate grows exponentially over `range_iters` updates (TensorFlow solid, PyTorch dashed).", "name": "fig-15-range-test"}}
+# %% mystnb={"figure": {"caption": "LR range test of the CNN with plain SGD: smoothed training loss as the rate grows exponentially over `range_iters` updates (TensorFlow solid, PyTorch dashed).", "name": "fig-15-range-test"}} tags=["hide-input"]
 ax = plots.loss_vs_lr({fw: (r.history.lr, r.history.smooth_loss) for fw, r in tests.items()}, ylabel="smoothed loss",
                       title="LR range test of the CNN", marker="")
 plt.show()

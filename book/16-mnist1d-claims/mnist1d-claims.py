@@ -97,7 +97,7 @@ def sgd_runs(backend, batch, labels, lr_of, n_epochs):
 SMALL = [(lr, s) for lr in LRS for s in SEEDS]
 small = {fw: sgd_runs(b, batch_size, SMALL, lambda lr: lr, epochs) for fw, b in backends.items()}
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The MLP on `train_rows` MNIST-1D rows with plain SGD, batch `batch_size`, mean over seeds: training loss (solid) and validation loss (dashed) per epoch, one colour per learning rate; TensorFlow left, PyTorch right.", "name": "fig-16-overfit"}}
+# %% mystnb={"figure": {"caption": "The MLP on `train_rows` MNIST-1D rows with plain SGD, batch `batch_size`, mean over seeds: training loss (solid) and validation loss (dashed) per epoch, one colour per learning rate; TensorFlow left, PyTorch right.", "name": "fig-16-overfit"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, len(FW), figsize=(5 * len(FW), 3.4), sharey=True, squeeze=False)
 for ax, fw in zip(axes[0], FW):
     runs = small[fw].assign(lr=[SMALL[m][0] for m in small[fw].model])

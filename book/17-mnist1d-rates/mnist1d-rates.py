@@ -151,7 +151,7 @@ for fw in FW:
              "decades"))
 print(part_checks.table(found).to_string(index=False))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation accuracy against the constant learning rate for plain SGD, SGD with momentum and Adam (mean of `repeats` seeds; shaded: lowest to highest seed), in each framework; a rate is good at or above the dotted line, `good_share` of the best mean.", "name": "fig-17-bands"}}
+# %% mystnb={"figure": {"caption": "Final validation accuracy against the constant learning rate for plain SGD, SGD with momentum and Adam (mean of `repeats` seeds; shaded: lowest to highest seed), in each framework; a rate is good at or above the dotted line, `good_share` of the best mean.", "name": "fig-17-bands"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, len(FW), figsize=(5 * len(FW), 3.4), sharey=True, squeeze=False, layout="constrained")
 for ax, fw in zip(axes[0], FW):
     rate_grid.plot_accuracy(ax, constant(fw), threshold=GOOD[fw], title=fw)
@@ -201,7 +201,7 @@ print("the cells chosen on the seed means, (start lr, decay factor):")
 print(pd.DataFrame(chosen).to_string(index=False))
 print(part_checks.table(found2).to_string(index=False))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Final validation error (one minus the accuracy) over starting learning rate and total decay factor, plain SGD and Adam, mean of `repeats` seeds, in the last framework of `frameworks`; red frames the best start for each decay, an error of one marks a run that diverged.", "name": "fig-17-decay"}}
+# %% mystnb={"figure": {"caption": "Final validation error (one minus the accuracy) over starting learning rate and total decay factor, plain SGD and Adam, mean of `repeats` seeds, in the last framework of `frameworks`; red frames the best start for each decay, an error of one marks a run that diverged.", "name": "fig-17-decay"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
 for ax, opt in zip(axes, ("sgd", "adam")):
     acc = rate_grid.per_seed(table[FW[-1]].query("schedule == 'decay' and optimizer == @opt"), ["lr", "factor"])
@@ -242,7 +242,7 @@ for fw in FW:
              ">= 5 % higher"))
 print(part_checks.table(found3).to_string(index=False))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Plain SGD's cycles (peaks `cycle_max_lrs`) against its constant rates from `lrs` near the best, epoch by epoch: training loss (left, log scale) and validation accuracy (right), mean of `repeats` seeds, in the last framework of `frameworks`.", "name": "fig-17-cycle"}}
+# %% mystnb={"figure": {"caption": "Plain SGD's cycles (peaks `cycle_max_lrs`) against its constant rates from `lrs` near the best, epoch by epoch: training loss (left, log scale) and validation accuracy (right), mean of `repeats` seeds, in the last framework of `frameworks`.", "name": "fig-17-cycle"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
 for ax, column in zip(axes, ("loss", "val_accuracy")):
     curves = rate_grid.mean_curves(runs[FW[-1], "sgd"][0], PLAN["sgd"], column)

@@ -136,7 +136,7 @@ print(f"{len(CONFIGS)} configurations x {repeats} seeds per framework")
 # {numref}`fig-18-one-at-a-time` shows each hyperparameter's range: the validation accuracy of
 # each of its points, mean over seeds, in both frameworks.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "One hyperparameter at a time from the base configuration: validation accuracy at the last epoch, mean over `repeats` seeds, against each hyperparameter's values, evenly spaced (the base value included); TensorFlow solid with circles, PyTorch dashed with crosses.", "name": "fig-18-one-at-a-time"}}
+# %% mystnb={"figure": {"caption": "One hyperparameter at a time from the base configuration: validation accuracy at the last epoch, mean over `repeats` seeds, against each hyperparameter's values, evenly spaced (the base value included); TensorFlow solid with circles, PyTorch dashed with crosses.", "name": "fig-18-one-at-a-time"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, len(RANGES), figsize=(3.0 * len(RANGES), 3.0), sharey=True, layout="constrained")
 for ax, name in zip(axes, RANGES):
     frames = {fw: pd.concat([t[t.moved == "base"], t[t.moved == name]]).groupby(name, as_index=False)["value"]
@@ -189,7 +189,7 @@ print(board.to_string(float_format=lambda v: f"{v:.3f}"))
 # {numref}`fig-18-best-so-far` shows the best accuracy found so far against the number of
 # trials, per strategy (median over seeds), in both frameworks.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Best validation accuracy found so far against the number of trials, median over `n_seeds` seeds, for grid (in its visiting order, largest budget), random and TPE search; TensorFlow left, PyTorch right.", "name": "fig-18-best-so-far"}}
+# %% mystnb={"figure": {"caption": "Best validation accuracy found so far against the number of trials, median over `n_seeds` seeds, for grid (in its visiting order, largest budget), random and TPE search; TensorFlow left, PyTorch right.", "name": "fig-18-best-so-far"}} tags=["hide-input"]
 fig, axes = plt.subplots(1, len(FW), figsize=(5 * len(FW), 3.2), sharey=True, squeeze=False, layout="constrained")
 horizon = max(P.budgets)
 for ax, fw in zip(axes[0], FW):
