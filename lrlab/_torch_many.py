@@ -85,6 +85,16 @@ _HIDDEN_BACKWARD = {
     "sigmoid": lambda da, a: torch.ops.aten.sigmoid_backward.grad_input(da, a, grad_input=da),
     "linear": lambda da, a: da,
 }
+#: a = activation(z) written into ``out`` (a strided view: the inside of a padded map)
+_HIDDEN_OUT = {"relu": lambda z, out: torch.clamp_min(z, 0, out=out), "tanh": lambda z, out: torch.tanh(z, out=out),
+               "sigmoid": lambda z, out: torch.sigmoid(z, out=out), "linear": lambda z, out: out.copy_(z)}
+#: d(loss)/d(z) written into ``out``, from d(loss)/d(a) and a (either may be a strided view)
+_HIDDEN_BACKWARD_OUT = {
+    "relu": lambda da, a, out: torch.ops.aten.threshold_backward.grad_input(da, a, 0, grad_input=out),
+    "tanh": lambda da, a, out: torch.ops.aten.tanh_backward.grad_input(da, a, grad_input=out),
+    "sigmoid": lambda da, a, out: torch.ops.aten.sigmoid_backward.grad_input(da, a, grad_input=out),
+    "linear": lambda da, a, out: out.copy_(da),
+}
 _OUTPUT = {"sigmoid": torch.sigmoid, "softmax": lambda z: torch.softmax(z, -1), "linear": lambda z: z}
 _OUTPUT_BACKWARD = {
     "sigmoid": torch.ops.aten.sigmoid_backward,
@@ -355,6 +365,13 @@ class _CNNTrainer(_Trainer):
         self.per_update = {name: list(table.unbind(0)) for name, table in self.tables.items()}
         self.buffers = {}
 
+    def _zeros(self, name, shape):
+        """Return a reusable tensor of zeros whose never-written parts (a padded map's borders) stay zero."""
+        key = (name, tuple(shape))
+        if key not in self.buffers:
+            self.buffers[key] = torch.zeros(shape, dtype=self.dtype, device=self.device)
+        return self.buffers[key]
+
     def _patches(self, h, j):
         """Return the im2col patches ``(..., out_length, width·channels)`` of ``h (..., length, channels)``."""
         spec = self.plan.spec
@@ -362,53 +379,87 @@ class _CNNTrainer(_Trainer):
         windows = padded.unfold(-2, spec.kernel_size[j], spec.stride)  # (..., out_length, channels, width)
         return windows.transpose(-1, -2).reshape(*windows.shape[:-2], -1).contiguous()
 
+    def _convolve(self, z, j, b):
+        """Return ``(a, patches, z)`` of convolution j from ``z`` of the one before: activation, im2col, product.
+
+        ``a = activation(z)`` is written into the inside of a zero-bordered map
+        ``(M, b, length + 2·padding, channels)`` kept from update to update; its
+        patches are one strided view of that map (rows ``stride·channels`` apart,
+        ``width·channels`` long), copied once into a kept buffer for the product.
+        """
+        spec, m, p = self.plan.spec, len(self.ids), self.plan.spec.padding
+        k, s, c, n_in, n_out = spec.kernel_size[j], spec.stride, spec.channels[j - 1], *spec.lengths[j:j + 2]
+        padded = self._zeros(("padded", j), (m, b, n_in + 2 * p, c))
+        a = _HIDDEN_OUT[spec.activation](z, padded[:, :, p:p + n_in])
+        windows = padded.as_strided((m, b, n_out, k * c), (b * (n_in + 2 * p) * c, (n_in + 2 * p) * c, s * c, 1))
+        patches = self._buffer(("patches", j), windows.shape).copy_(windows)
+        rows = patches.view(m, b * n_out, k * c)
+        z = self._buffer(("z", j), (m, b * n_out, spec.channels[j]))
+        torch.baddbmm(self.biases[j], rows, self.layers[j][0], out=z)
+        return a, patches, z.view(m, b, n_out, spec.channels[j])
+
     def _forward(self, x):
         """Return ``(logits (M, b, classes), (inputs of each layer, output of each convolution))``."""
         spec, m, b = self.plan.spec, len(self.ids), len(x)
-        inputs, outputs = [], []
         patches = self._patches(x.unsqueeze(-1), 0)  # (b, length, width): the batch's own, shared by all models
-        inputs.append(patches)
-        h = torch.matmul(patches.reshape(1, -1, patches.shape[-1]), self.layers[0][0]).add_(self.biases[0])
-        for j in range(len(spec.channels)):
-            if j:
-                patches = self._patches(h, j)
-                inputs.append(patches)
-                h = torch.baddbmm(self.biases[j], patches.view(m, -1, patches.shape[-1]), self.layers[j][0])
-            h = self.hidden(h).view(m, b, spec.lengths[j + 1], spec.channels[j])
-            outputs.append(h)
-        flat = h.reshape(m, b, -1)
+        inputs, outputs = [patches], []
+        (width, _, channels), (kernel, bias) = spec.shapes[0], self.layers[0]
+        kernels = kernel.permute(1, 0, 2).reshape(width, m * channels)  # one product for all models: (width, M·out)
+        z = self._buffer(("z", 0), (b * spec.lengths[1], m * channels))
+        torch.addmm(bias.reshape(-1), patches.view(-1, width), kernels, out=z)
+        z = z.view(b, spec.lengths[1], m, channels).permute(2, 0, 1, 3)
+        for j in range(1, len(spec.channels)):
+            a, patches, z = self._convolve(z, j, b)
+            outputs.append(a)
+            inputs.append(patches)
+        flat = self._buffer("flat", (m, b, spec.lengths[-1] * spec.channels[-1]))
+        outputs.append(_HIDDEN_OUT[spec.activation](z, flat.view(z.shape)))
         inputs.append(flat)
-        return torch.baddbmm(self.biases[-1], flat, self.layers[-1][0]), (inputs, outputs)
+        logits = self._buffer("logits", (m, b, spec.classes))
+        return torch.baddbmm(self.biases[-1], flat, self.layers[-1][0], out=logits), (inputs, outputs)
 
     def _backward(self, dz, cache):
         """Write each model's gradients into the ``g`` tensor, from d(loss)/d(logits)."""
         spec, (inputs, outputs), m = self.plan.spec, cache, len(self.ids)
         g_kernel, g_bias = self.grads[-1]
-        g_kernel.copy_(torch.bmm(inputs[-1].transpose(1, 2), dz))
+        g_kernel.copy_(torch.bmm(inputs[-1].transpose(1, 2), dz, out=self._buffer(("dk", -1), g_kernel.shape)))
         torch.sum(dz, 1, out=g_bias)
-        da = torch.bmm(dz, self.kernels_t[-1]).view(outputs[-1].shape)
+        da = torch.bmm(dz, self.kernels_t[-1], out=self._buffer(("da", -1), inputs[-1].shape)).view(outputs[-1].shape)
         for j in range(len(spec.channels) - 1, -1, -1):
-            dz = self.hidden_backward(da, outputs[j]).view(m, -1, spec.channels[j])
+            dz = _HIDDEN_BACKWARD_OUT[spec.activation](da, outputs[j], self._buffer(("dz", j), outputs[j].shape))
+            dz = dz.view(m, -1, spec.channels[j])
             g_kernel, g_bias = self.grads[j]
-            patches = inputs[j]
             if j == 0:
-                g_kernel.copy_(torch.matmul(patches.reshape(1, -1, patches.shape[-1]).transpose(1, 2), dz))
+                patches = inputs[0].reshape(1, -1, inputs[0].shape[-1])
+                g_kernel.copy_(torch.matmul(patches.transpose(1, 2), dz))
             else:
-                g_kernel.copy_(torch.bmm(patches.view(m, -1, patches.shape[-1]).transpose(1, 2), dz))
+                patches = inputs[j].view(m, -1, inputs[j].shape[-1])
+                g_kernel.copy_(torch.bmm(patches.transpose(1, 2), dz, out=self._buffer(("dk", j), g_kernel.shape)))
             torch.sum(dz, 1, out=g_bias)
             if j:
-                da = self._fold(torch.bmm(dz, self.kernels_t[j]).view(*patches.shape), j)
+                da = self._fold(torch.bmm(dz, self.kernels_t[j], out=self._buffer(("dp", j), patches.shape)), j)
 
     def _fold(self, d_patches, j):
-        """Return d(loss)/d(input of convolution j) from d(loss)/d(patches): col2im, one strided add per tap."""
-        spec = self.plan.spec
-        k, p, s = spec.kernel_size[j], spec.padding, spec.stride
-        n_in, n_out, channels = spec.lengths[j], spec.lengths[j + 1], spec.channels[j - 1]
-        d_patches = d_patches.view(*d_patches.shape[:-1], k, channels)
-        out = d_patches.new_zeros(*d_patches.shape[:2], n_in + 2 * p, channels)
-        for i in range(k):
-            out[:, :, i:i + s * (n_out - 1) + 1:s, :] += d_patches[:, :, :, i, :]
-        return out[:, :, p:p + n_in, :].contiguous()
+        """Return d(loss)/d(input of convolution j) (a strided view) from d(loss)/d(patches): col2im.
+
+        The taps of a patch come in groups of ``stride``: group t (taps s·t … s·t + s − 1)
+        of output position l lands on the s consecutive input positions s·(l + t) …,
+        so each group is one strided copy (t = 0: the groups of different l do not
+        overlap) or addition (t ≥ 1) of rows ``stride·channels`` long, in the order
+        of the taps: bit for bit the sum of the taps in order.
+        """
+        spec, m = self.plan.spec, len(self.ids)
+        k, s, c, n_out = spec.kernel_size[j], spec.stride, spec.channels[j - 1], spec.lengths[j + 1]
+        b, groups = d_patches.shape[1] // n_out, -(-k // s)
+        d_patches = d_patches.view(m, b, n_out, k * c)
+        out = self._buffer(("fold", j), (m, b, s * (n_out + groups - 1), c))
+        (out if k < s else out[:, :, s * n_out:]).zero_()  # what group 0 leaves unwritten
+        for t in range(groups):
+            taps = min(k - s * t, s)
+            target = out[:, :, s * t:s * (t + n_out)].view(m, b, n_out, s * c)[..., :taps * c]
+            source = d_patches[..., s * t * c:(s * t + taps) * c]
+            target.copy_(source) if t == 0 else target.add_(source)
+        return out[:, :, spec.padding:spec.padding + spec.lengths[j]]
 
 
 def trainer(plan: many.ManyPlan, device: str) -> _Trainer:

@@ -113,6 +113,29 @@ def test_fit_many_equals_separate_fits(backends, small, framework):
         assert np.abs(got - alone[["loss", "val_loss", "accuracy", "val_accuracy"]].to_numpy()).max() <= MANY_TOL
 
 
+GEOMETRIES = [  # (channels, widths, stride, padding, activation): the col2im of fit_many groups taps by stride
+    ((6, 5, 4), (4, 5, 2), 3, 2, "tanh"),  # a width below the stride: positions no tap reaches
+    ((5, 7), (3, 4), 1, 0, "sigmoid"),  # stride 1, no padding: every tap its own group
+    ((4, 4, 4), (2, 6, 3), 2, 3, "relu"),  # widths equal to and a multiple of the stride, wide padding
+]
+
+
+@pytest.mark.parametrize("framework", ["tf", "torch"])
+@pytest.mark.parametrize("channels, widths, stride, padding, activation", GEOMETRIES)
+def test_fit_many_equals_separate_fits_in_other_geometries(backends, small, framework, channels, widths, stride,
+                                                           padding, activation):
+    backend, shape = backends[framework], {"stride": stride, "padding": padding, "activation": activation}
+    spec = training.check_cnn(channels, widths, **shape)
+    configs = [{"lr": 2**-6, "init_seed": 3}, {"lr": 2**-4, "init_seed": 4}]
+    many = backend.fit_many(spec, *small, optimizer=backend.optimizer("momentum", 0.1), loss=LOSS, epochs=2,
+                            batch_size=64, configs=configs, seed=1)
+    for m, config in enumerate(configs):
+        alone = backend.fit(backend.cnn(channels, widths, seed=config["init_seed"], **shape), *small, loss=LOSS,
+                            epochs=2, batch_size=64, optimizer=backend.optimizer("momentum", config["lr"]), seed=1)
+        columns = ["loss", "val_loss", "accuracy", "val_accuracy"]
+        assert np.abs(many[many.model == m][columns].to_numpy() - alone[columns].to_numpy()).max() <= MANY_TOL
+
+
 def test_fit_many_diverged_cnn_is_a_result(backends, small):
     for backend in backends.values():
         history = backend.fit_many(backend.cnn(), *small, optimizer="sgd", loss=LOSS, epochs=2, batch_size=100,
