@@ -28,11 +28,14 @@ floats):
 
 CNNs (:class:`lrlab.training.CNNSpec`) go through the same trainer with
 another forward pass (:class:`_CNNTrainer`): each convolution is im2col — the
-``width`` strided slices of the zero-padded feature map ``(M, b, length,
-channels)`` concatenated into patches ``(M, b, out_length, width·channels)`` —
-and one batched ``matmul`` with the kernels ``(M, width·channels, out)``
-(the first layer's patches are the batch's own, shared by all models: one
-``einsum``); then the flatten and the dense layer as in the MLP.
+zero-padded feature map ``(M, b, length, channels)`` cut into runs of
+``stride`` positions, one reshaped ``tf.slice`` per group of ``stride`` taps,
+concatenated into patches ``(M, b, out_length, width·channels)`` (their
+gradients are pads; ``width`` strided slices, whose gradients TensorFlow
+computes several times slower, took most of an epoch) — and one batched
+``matmul`` with the kernels ``(M, width·channels, out)`` (the first layer's
+patches are the batch's own, shared by all models: one ``einsum``); then the
+flatten and the dense layer as in the MLP.
 
 A diverged model is frozen: its LR becomes 0 and its weights and optimizer
 state are set to zero, so it computes finite zeros and never changes again.
@@ -275,11 +278,28 @@ class _CNNTrainer(_Trainer):
     """M CNNs of one graph signature: the MLP trainer with an im2col forward pass (see the module's docstring)."""
 
     def _patches(self, h, j):
+        """Return the im2col patches ``(..., out_length, width·channels)`` of ``h (..., length, channels)``.
+
+        The taps come in groups of ``stride``: group t (taps s·t … s·t + s − 1) of every
+        output position l is the run of s consecutive input positions s·(l + t) …, so
+        the zero-padded map, cut to s·(out_length + t) positions from s·t, reshapes into
+        ``(..., out_length, stride·channels)``; the groups side by side (the last one cut
+        to the taps it has) are the patches: reshapes and contiguous slices, whose
+        gradients are pads, instead of one strided slice per tap.
+        """
         spec = self.plan.spec
-        k, p, s, n_out = spec.kernel_size[j], spec.padding, spec.stride, spec.lengths[j + 1]
-        pad = [[0, 0]] * (len(h.shape) - 2) + [[p, p], [0, 0]]
-        hp = tf.pad(h, pad) if p else h
-        return tf.concat([hp[..., i:i + s * (n_out - 1) + 1:s, :] for i in range(k)], axis=-1)
+        k, p, s, n_in, n_out = spec.kernel_size[j], spec.padding, spec.stride, spec.lengths[j], spec.lengths[j + 1]
+        groups, channels = -(-k // s), h.shape[-1]
+        reach = s * (n_out + groups - 1)  # the positions the groups span
+        pad = [[0, 0]] * (len(h.shape) - 2) + [[p, max(reach - p - n_in, 0)], [0, 0]]
+        hp, rank = tf.pad(h, pad), len(h.shape)
+        shape = tf.concat([tf.shape(h)[:-2], [n_out, s * channels]], 0)
+        parts = []
+        for t in range(groups):  # tf.slice, not [...]: a strided slice's gradient is several times slower
+            run = tf.reshape(tf.slice(hp, [0] * (rank - 2) + [s * t, 0], [-1] * (rank - 2) + [s * n_out, -1]), shape)
+            taps = min(k - s * t, s)
+            parts.append(run if taps == s else tf.slice(run, [0] * rank, [-1] * (rank - 1) + [taps * channels]))
+        return parts[0] if groups == 1 else tf.concat(parts, axis=-1)
 
     def _logits(self, x):
         spec = self.plan.spec

@@ -30,12 +30,18 @@ separate :func:`lrlab.torch.fit` calls up to float rounding
 * ``rmsprop``: ``v ← ρ·v + (1−ρ)·g²``, ``w ← w − η·g/(√v + ε)``.
 
 CNNs (:class:`lrlab.training.CNNSpec`, :class:`_CNNTrainer`) use the same
-``(M, P)`` tensors and updates with an im2col forward pass — the zero-padded
-feature map ``(M, b, length, channels)`` unfolded into patches ``(M, b,
-out_length, width·channels)``, one ``baddbmm`` with the kernels ``(M,
-width·channels, out)`` — and its hand-written backward: the kernel gradient is
-``patchesᵀ·dz``, the input gradient ``dz·kernelᵀ`` folded back onto the
-positions each patch came from (col2im: ``width`` strided additions).
+``(M, P)`` tensors and updates with an im2col forward pass — each activation
+written into the inside of a zero-bordered feature map ``(M, b, length +
+2·padding, channels)``, its patches ``(M, b, out_length, width·channels)`` one
+strided view of that map copied once, one ``baddbmm`` with the kernels ``(M,
+width·channels, out)`` (the first layer's patches are the batch's own: one
+``addmm`` for all models) — and its hand-written backward: the kernel gradient
+is ``patchesᵀ·dz``, the input gradient ``dz·kernelᵀ`` folded back onto the
+positions each patch came from (col2im by groups of ``stride`` taps: one
+strided copy, then one addition per further group). Every intermediate lives in
+a buffer kept from update to update: at M = 16 the maps are megabytes, and
+allocating and zero-filling them each update cost more than the products
+(``make bench``, section e, times the products alone).
 
 A diverged model is dropped from the batch: its rows of every tensor are cut
 out, so it never changes again and costs nothing from the next epoch on.
