@@ -84,18 +84,12 @@ def device_name(device=None) -> str:
 # ----------------------------------------------------------------------------------------
 #: a = activation(z), in place (z is not needed again)
 _HIDDEN = {"relu": torch.relu_, "tanh": torch.tanh_, "sigmoid": torch.sigmoid_, "linear": lambda z: z}
-#: d(loss)/d(z) from d(loss)/d(a) and a = activation(z), written over d(loss)/d(a)
-_HIDDEN_BACKWARD = {
-    "relu": lambda da, a: torch.ops.aten.threshold_backward.grad_input(da, a, 0, grad_input=da),
-    "tanh": lambda da, a: torch.ops.aten.tanh_backward.grad_input(da, a, grad_input=da),
-    "sigmoid": lambda da, a: torch.ops.aten.sigmoid_backward.grad_input(da, a, grad_input=da),
-    "linear": lambda da, a: da,
-}
 #: a = activation(z) written into ``out`` (a strided view: the inside of a padded map)
 _HIDDEN_OUT = {"relu": lambda z, out: torch.clamp_min(z, 0, out=out), "tanh": lambda z, out: torch.tanh(z, out=out),
                "sigmoid": lambda z, out: torch.sigmoid(z, out=out), "linear": lambda z, out: out.copy_(z)}
-#: d(loss)/d(z) written into ``out``, from d(loss)/d(a) and a (either may be a strided view)
-_HIDDEN_BACKWARD_OUT = {
+#: d(loss)/d(z) written into ``out`` (d(loss)/d(a) itself, or a buffer), from d(loss)/d(a) and a (either may
+#: be a strided view)
+_HIDDEN_BACKWARD = {
     "relu": lambda da, a, out: torch.ops.aten.threshold_backward.grad_input(da, a, 0, grad_input=out),
     "tanh": lambda da, a, out: torch.ops.aten.tanh_backward.grad_input(da, a, grad_input=out),
     "sigmoid": lambda da, a, out: torch.ops.aten.sigmoid_backward.grad_input(da, a, grad_input=out),
@@ -222,23 +216,27 @@ class _Trainer:
         self.tensors["g"] = torch.empty_like(self.tensors["w"])
         self.scratch = torch.empty_like(self.tensors["w"])
         self.layers, self.grads, start = [], [], 0
-        for fan_in, fan_out in self.plan.spec.shapes:
-            end = start + fan_in * fan_out
+        for shape in self.plan.spec.shapes:  # (fan_in, fan_out), or a convolution's (width, in, out)
+            rows, width = math.prod(shape[:-1]), shape[-1]
+            end = start + rows * width
             for target, name in ((self.layers, "w"), (self.grads, "g")):
                 flat = self.tensors[name]
-                target.append((flat[:, start:end].view(m, fan_in, fan_out), flat[:, end:end + fan_out]))
-            start = end + fan_out
+                target.append((flat[:, start:end].view(m, rows, width), flat[:, end:end + width]))
+            start = end + width
         self.kernels_t = [kernel.transpose(1, 2) for kernel, _ in self.layers]
         self.biases = [bias.unsqueeze(1) for _, bias in self.layers]
         self.per_update = {name: list(table.unbind(0)) for name, table in self.tables.items()}
         self.buffers = {}
 
     # --- forward, backward, update ------------------------------------------------------
-    def _buffer(self, name, shape):
-        """Return a reusable tensor for the intermediate ``name`` of this shape (no allocation per update)."""
+    def _buffer(self, name, shape, zeros=False):
+        """Return a reusable tensor for the intermediate ``name`` of this shape (no allocation per update).
+
+        ``zeros``: made of zeros, so that what is never written (a padded map's borders) stays zero.
+        """
         key = (name, tuple(shape))
         if key not in self.buffers:
-            self.buffers[key] = torch.empty(shape, dtype=self.dtype, device=self.device)
+            self.buffers[key] = (torch.zeros if zeros else torch.empty)(shape, dtype=self.dtype, device=self.device)
         return self.buffers[key]
 
     def _forward(self, x):
@@ -272,7 +270,7 @@ class _Trainer:
             if j:
                 da = self._buffer(("da", j), a.shape)
                 da = torch.mul(dz, self.kernels_t[j], out=da) if narrow else torch.bmm(dz, self.kernels_t[j], out=da)
-                dz = self.hidden_backward(da, a)
+                dz = self.hidden_backward(da, a, da)
 
     def _update(self):
         """Apply torch's update of ``plan.optimizer`` to every model (update ``self.k``)."""
@@ -353,31 +351,6 @@ class _Trainer:
 class _CNNTrainer(_Trainer):
     """M CNNs as one ``(M, P)`` tensor: im2col convolutions and their hand-written backward (module docstring)."""
 
-    def _views(self):
-        """Point each layer's (kernel (M, width·in, out), bias) and gradient views into the ``(M, P)`` tensors."""
-        m = len(self.ids)
-        self.tensors["g"] = torch.empty_like(self.tensors["w"])
-        self.scratch = torch.empty_like(self.tensors["w"])
-        self.layers, self.grads, start = [], [], 0
-        for shape in self.plan.spec.shapes:
-            rows, width = math.prod(shape[:-1]), shape[-1]
-            end = start + rows * width
-            for target, name in ((self.layers, "w"), (self.grads, "g")):
-                flat = self.tensors[name]
-                target.append((flat[:, start:end].view(m, rows, width), flat[:, end:end + width]))
-            start = end + width
-        self.kernels_t = [kernel.transpose(1, 2) for kernel, _ in self.layers]
-        self.biases = [bias.unsqueeze(1) for _, bias in self.layers]
-        self.per_update = {name: list(table.unbind(0)) for name, table in self.tables.items()}
-        self.buffers = {}
-
-    def _zeros(self, name, shape):
-        """Return a reusable tensor of zeros whose never-written parts (a padded map's borders) stay zero."""
-        key = (name, tuple(shape))
-        if key not in self.buffers:
-            self.buffers[key] = torch.zeros(shape, dtype=self.dtype, device=self.device)
-        return self.buffers[key]
-
     def _patches(self, h, j):
         """Return the im2col patches ``(..., out_length, width·channels)`` of ``h (..., length, channels)``."""
         spec = self.plan.spec
@@ -395,7 +368,7 @@ class _CNNTrainer(_Trainer):
         """
         spec, m, p = self.plan.spec, len(self.ids), self.plan.spec.padding
         k, s, c, n_in, n_out = spec.kernel_size[j], spec.stride, spec.channels[j - 1], *spec.lengths[j:j + 2]
-        padded = self._zeros(("padded", j), (m, b, n_in + 2 * p, c))
+        padded = self._buffer(("padded", j), (m, b, n_in + 2 * p, c), zeros=True)
         a = _HIDDEN_OUT[spec.activation](z, padded[:, :, p:p + n_in])
         windows = padded.as_strided((m, b, n_out, k * c), (b * (n_in + 2 * p) * c, (n_in + 2 * p) * c, s * c, 1))
         patches = self._buffer(("patches", j), windows.shape).copy_(windows)
@@ -432,7 +405,7 @@ class _CNNTrainer(_Trainer):
         torch.sum(dz, 1, out=g_bias)
         da = torch.bmm(dz, self.kernels_t[-1], out=self._buffer(("da", -1), inputs[-1].shape)).view(outputs[-1].shape)
         for j in range(len(spec.channels) - 1, -1, -1):
-            dz = _HIDDEN_BACKWARD_OUT[spec.activation](da, outputs[j], self._buffer(("dz", j), outputs[j].shape))
+            dz = self.hidden_backward(da, outputs[j], self._buffer(("dz", j), outputs[j].shape))
             dz = dz.view(m, -1, spec.channels[j])
             g_kernel, g_bias = self.grads[j]
             if j == 0:
